@@ -1,0 +1,273 @@
+//! `gateway:` — the process itself: name, shards, listeners, limits, timeouts, forwarding
+//! headers and upstream connection pooling.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+use super::yes;
+use crate::config::de_error::HINT_SEPARATOR;
+use crate::config::named_values::SecretSource;
+
+pub const DEFAULT_GATEWAY_NAME: &str = "tollgate";
+/// APIM's self-hosted gateway listens on 8080 for HTTP.
+pub const DEFAULT_HTTP_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080));
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+pub const DEFAULT_MAX_URI_BYTES: usize = 8 * 1024;
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 100 * 1024 * 1024;
+pub const DEFAULT_CLIENT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_KEEPALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+pub const DEFAULT_BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_BACKEND_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_IDLE_PER_BACKEND: usize = 64;
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Gateway {
+    /// `context.Deployment.GatewayId`.
+    pub name: String,
+    pub shards: Shards,
+    pub listen: Listen,
+    pub admin: Option<Admin>,
+    pub tls: Option<Tls>,
+    pub limits: Limits,
+    pub timeouts: Timeouts,
+    pub forwarded: Forwarded,
+    pub pool: Pool,
+}
+
+impl Default for Gateway {
+    fn default() -> Self {
+        Gateway {
+            name: DEFAULT_GATEWAY_NAME.to_owned(),
+            shards: Shards::Auto,
+            listen: Listen::default(),
+            admin: None,
+            tls: None,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            forwarded: Forwarded::default(),
+            pool: Pool::default(),
+        }
+    }
+}
+
+/// How many shards (threads, one per core) to run: `auto` or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shards {
+    /// One per available core.
+    #[default]
+    Auto,
+    Count(NonZeroUsize),
+}
+
+impl<'de> Deserialize<'de> for Shards {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ShardsVisitor)
+    }
+}
+
+struct ShardsVisitor;
+
+impl de::Visitor<'_> for ShardsVisitor {
+    type Value = Shards;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("`auto` or a number of shards")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Shards, E> {
+        if v == "auto" {
+            return Ok(Shards::Auto);
+        }
+        match v.parse::<u64>() {
+            Ok(n) => self.visit_u64(n),
+            Err(_) => Err(E::custom(format!(
+                "`{v}` is not a shard count{HINT_SEPARATOR}write `auto` or a number such as 4"
+            ))),
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Shards, E> {
+        usize::try_from(v)
+            .ok()
+            .and_then(NonZeroUsize::new)
+            .map(Shards::Count)
+            .ok_or_else(|| {
+                E::custom(format!(
+                    "shards must be at least 1{HINT_SEPARATOR}write `auto` for one per core"
+                ))
+            })
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Shards, E> {
+        self.visit_u64(u64::try_from(v).unwrap_or(0))
+    }
+}
+
+impl Serialize for Shards {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shards::Auto => s.serialize_str("auto"),
+            Shards::Count(n) => s.serialize_u64(n.get() as u64),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Listen {
+    /// `null` turns the plain-HTTP listener off.
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        Listen {
+            http: Some(DEFAULT_HTTP_LISTEN),
+            https: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Admin {
+    pub listen: SocketAddr,
+    /// Required when the admin listener is not on loopback.
+    pub token: Option<SecretSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Tls {
+    #[serde(default)]
+    pub certificates: Vec<TlsCertificate>,
+    pub client_certificates: Option<ClientCertificates>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TlsCertificate {
+    /// Exact names or `*.suffix` wildcards.
+    pub hostnames: Vec<String>,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ClientCertificates {
+    #[serde(default)]
+    pub mode: ClientCertMode,
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientCertMode {
+    #[default]
+    Off,
+    Optional,
+    Required,
+}
+
+/// Bounds on what a client may send; sizes accept `64KiB`-style spellings too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Limits {
+    #[serde(deserialize_with = "crate::config::size::usize_bytes")]
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    #[serde(deserialize_with = "crate::config::size::usize_bytes")]
+    pub max_uri_bytes: usize,
+    #[serde(deserialize_with = "crate::config::size::u64_bytes")]
+    pub max_body_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_uri_bytes: DEFAULT_MAX_URI_BYTES,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Timeouts {
+    #[serde(with = "crate::config::duration")]
+    pub client_header: Duration,
+    #[serde(with = "crate::config::duration")]
+    pub keepalive_idle: Duration,
+    #[serde(with = "crate::config::duration")]
+    pub backend_connect: Duration,
+    #[serde(with = "crate::config::duration")]
+    pub backend_response: Duration,
+    #[serde(with = "crate::config::duration")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            client_header: DEFAULT_CLIENT_HEADER_TIMEOUT,
+            keepalive_idle: DEFAULT_KEEPALIVE_IDLE_TIMEOUT,
+            backend_connect: DEFAULT_BACKEND_CONNECT_TIMEOUT,
+            backend_response: DEFAULT_BACKEND_RESPONSE_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// Which `X-Forwarded-*` headers the gateway adds, and whether `Host` is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Forwarded {
+    pub x_forwarded_for: bool,
+    pub x_forwarded_proto: bool,
+    pub x_forwarded_host: bool,
+    /// `false`: `Host` is rewritten to the backend's.
+    pub preserve_host: bool,
+}
+
+impl Default for Forwarded {
+    fn default() -> Self {
+        Forwarded {
+            x_forwarded_for: yes(),
+            x_forwarded_proto: yes(),
+            x_forwarded_host: yes(),
+            preserve_host: false,
+        }
+    }
+}
+
+/// Idle upstream connections kept per shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Pool {
+    pub max_idle_per_backend: usize,
+    #[serde(with = "crate::config::duration")]
+    pub idle_timeout: Duration,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool {
+            max_idle_per_backend: DEFAULT_MAX_IDLE_PER_BACKEND,
+            idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The configuration model: the typed form of `gateway.yaml`, with its defaults.
+//!
+//! Keys are kebab-case and every struct refuses unknown keys. Defaults are the named
+//! constants below. Reading and checking live elsewhere (`load.rs`, `validate.rs`); this
+//! module only says what a config is.
+
+mod api;
+mod backend;
+mod gateway;
+mod services;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::api::*;
+pub use self::backend::*;
+pub use self::gateway::*;
+pub use self::services::*;
+pub use super::named_values::{NamedValueSource, SecretSource};
+
+/// The whole of `gateway.yaml`. Every top-level key is optional.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Config {
+    pub gateway: Gateway,
+    pub named_values: BTreeMap<String, NamedValueSource>,
+    pub backends: BTreeMap<String, Backend>,
+    pub apis: Vec<Api>,
+    pub products: Vec<Product>,
+    pub subscriptions: Vec<Subscription>,
+    pub policies: Policies,
+    pub api_version_sets: Vec<ApiVersionSet>,
+    pub rate_limits: Option<RateLimits>,
+    pub cache: Option<Cache>,
+    pub logging: Option<Logging>,
+    pub telemetry: Option<Telemetry>,
+}
+
+/// Policies outside any API: the "All APIs" scope and reusable fragments.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Policies {
+    /// A policy file path, or inline XML starting with `<`.
+    pub global: Option<String>,
+    /// Fragment name → policy file path (or inline XML).
+    pub fragments: BTreeMap<String, String>,
+}
+
+pub(crate) fn yes() -> bool {
+    true
+}

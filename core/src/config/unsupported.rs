@@ -1,0 +1,132 @@
+//! Keys the config accepts (so their names are settled) but the gateway does not act on
+//! yet. Each is an error that names the issue where it lands — silently ignoring a policy
+//! or a TLS setting would be worse than refusing to start. Subscription keys are the one
+//! exception: a warning, because every API requires them by default.
+
+use super::model::Config;
+use super::node::{join_index, join_key};
+use super::validate::Checker;
+
+const POLICIES: &str = "policies land with issue 3";
+const TLS: &str = "TLS lands with issue 6";
+const RATE_LIMITS: &str = "rate limiting lands with issue 5";
+const LATER: &str = "a later issue";
+
+fn refuse(c: &mut Checker<'_>, path: &str, what: &str) {
+    let key = path
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches(']');
+    let lands = if what == LATER {
+        format!("it lands with {LATER}")
+    } else {
+        what.to_owned()
+    };
+    c.key_error(
+        path,
+        format!("`{key}` is not supported yet: {lands}"),
+        Some("remove it for now".into()),
+    );
+}
+
+pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
+    let g = &config.gateway;
+    if g.listen.https.is_some() {
+        refuse(c, "gateway.listen.https", TLS);
+    }
+    if g.tls.is_some() {
+        refuse(c, "gateway.tls", TLS);
+    }
+    if g.admin.is_some() {
+        refuse(c, "gateway.admin", LATER);
+    }
+    for (name, b) in &config.backends {
+        let at = join_key("backends", name);
+        let features = [
+            ("credentials", b.credentials.is_some(), LATER),
+            ("circuit-breaker", b.circuit_breaker.is_some(), LATER),
+            ("health-check", b.health_check.is_some(), LATER),
+            ("pool", b.pool.is_some(), LATER),
+            ("tls", b.tls.is_some(), TLS),
+        ];
+        for (key, present, what) in features {
+            if present {
+                refuse(c, &join_key(&at, key), what);
+            }
+        }
+    }
+    for (i, api) in config.apis.iter().enumerate() {
+        let at = join_index("apis", i);
+        let features = [
+            ("policy", api.policy.is_some(), POLICIES),
+            ("openapi", api.openapi.is_some(), LATER),
+            ("api-version", api.api_version.is_some(), LATER),
+            (
+                "api-version-set-id",
+                api.api_version_set_id.is_some(),
+                LATER,
+            ),
+            ("api-revision", api.api_revision.is_some(), LATER),
+            ("is-current", api.is_current.is_some(), LATER),
+        ];
+        for (key, present, what) in features {
+            if present {
+                refuse(c, &join_key(&at, key), what);
+            }
+        }
+        for (j, op) in api.operations.iter().enumerate() {
+            if op.policy.is_some() {
+                refuse(
+                    c,
+                    &join_key(&join_index(&join_key(&at, "operations"), j), "policy"),
+                    POLICIES,
+                );
+            }
+        }
+    }
+    for (i, product) in config.products.iter().enumerate() {
+        if product.policy.is_some() {
+            refuse(c, &join_key(&join_index("products", i), "policy"), POLICIES);
+        }
+    }
+    if config.policies.global.is_some() {
+        refuse(c, "policies.global", POLICIES);
+    }
+    if !config.policies.fragments.is_empty() {
+        refuse(c, "policies.fragments", POLICIES);
+    }
+    if !config.api_version_sets.is_empty() {
+        refuse(c, "api-version-sets", LATER);
+    }
+    if config.rate_limits.is_some() {
+        refuse(c, "rate-limits", RATE_LIMITS);
+    }
+    if config.cache.is_some() {
+        refuse(c, "cache", LATER);
+    }
+    if config.telemetry.is_some() {
+        refuse(c, "telemetry", LATER);
+    }
+    if config.logging.as_ref().is_some_and(|l| l.access.is_some()) {
+        refuse(c, "logging.access", LATER);
+    }
+    subscription_warning(c, config);
+}
+
+/// Said once: keys are parsed and checked but not enforced until issue 4.
+fn subscription_warning(c: &mut Checker<'_>, config: &Config) {
+    let first_api = config.apis.iter().position(|a| a.subscription_required);
+    let at = match first_api {
+        Some(i) => join_index("apis", i),
+        None if !config.subscriptions.is_empty() => "subscriptions".to_owned(),
+        None if !config.products.is_empty() => "products".to_owned(),
+        None => return,
+    };
+    let hint = "until then any caller reaches every API, with or without a key";
+    c.warn(
+        &at,
+        "subscription keys are not enforced yet (issue 4): every API is open",
+        Some(hint.into()),
+    );
+}

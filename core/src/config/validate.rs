@@ -1,0 +1,331 @@
+//! Checks across the typed config that serde cannot express: references between entries,
+//! value formats, uniqueness, and features not built yet. Every problem is collected and
+//! located; nothing stops at the first one.
+//!
+//! This file holds the checker and the gateway, named-value, backend and policy rules;
+//! `validate_apis.rs` holds APIs, operations, products and subscriptions;
+//! `unsupported.rs` the "not supported yet" errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::diagnostics::{suggest, Diagnostic};
+use super::load::locate_nearest;
+use super::model::{BackendProtocol, Config};
+use super::named_values::{self, NamedValue};
+use super::node::{join_index, join_key, Node};
+use super::urls::{parse_backend_url, Scheme};
+use super::{unsupported, validate_apis};
+
+/// What validation found, and the named values it read on the way.
+pub(crate) struct Report {
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    pub named_values: BTreeMap<String, NamedValue>,
+}
+
+pub(crate) fn check(config: &Config, tree: &Node, origin: &Path) -> Report {
+    let mut c = Checker {
+        tree,
+        origin,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        names: config.named_values.keys().cloned().collect(),
+        values: BTreeMap::new(),
+    };
+    c.named_values(config);
+    c.gateway(config);
+    c.backends(config);
+    c.policies(config);
+    validate_apis::check(&mut c, config);
+    unsupported::check(&mut c, config);
+    Report {
+        errors: c.errors,
+        warnings: c.warnings,
+        named_values: c.values,
+    }
+}
+
+/// Collects located diagnostics while walking the config.
+pub(crate) struct Checker<'a> {
+    tree: &'a Node,
+    origin: &'a Path,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    /// Every defined named value, readable or not.
+    names: Vec<String>,
+    /// The named values read successfully.
+    pub values: BTreeMap<String, NamedValue>,
+}
+
+impl Checker<'_> {
+    fn diagnostic(
+        &self,
+        path: &str,
+        at_value: bool,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        let loc = locate_nearest(self.tree, path, at_value);
+        Diagnostic::new(self.origin.to_owned(), loc, path, message).with_hint(hint)
+    }
+
+    /// An error about the value at `path`.
+    pub fn error(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        let d = self.diagnostic(path, true, message.into(), hint);
+        self.errors.push(d);
+    }
+
+    /// An error about the key at `path` (its presence, not its value).
+    pub fn key_error(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        let d = self.diagnostic(path, false, message.into(), hint);
+        self.errors.push(d);
+    }
+
+    pub fn warn(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        let d = self.diagnostic(path, false, message.into(), hint);
+        self.warnings.push(d);
+    }
+
+    /// The line `path` is written on, for "first defined at line N".
+    pub fn line_of(&self, path: &str) -> usize {
+        locate_nearest(self.tree, path, false).line
+    }
+
+    /// Reports a duplicate when `id` was seen before; remembers it otherwise.
+    pub fn unique(&mut self, seen: &mut HashMap<String, String>, id: &str, path: &str, what: &str) {
+        match seen.get(id) {
+            Some(first) => {
+                let hint = format!("first defined at line {}", self.line_of(first));
+                self.error(path, format!("duplicate {what} `{id}`"), Some(hint));
+            }
+            None => {
+                seen.insert(id.to_owned(), path.to_owned());
+            }
+        }
+    }
+
+    /// Checks that every `{{name}}` in `text` is a defined named value.
+    pub fn references(&mut self, path: &str, text: &str) -> bool {
+        let mut ok = true;
+        for name in named_values::references(text) {
+            if !self.names.iter().any(|n| n == name) {
+                let hint = suggest(
+                    name,
+                    self.names.iter().map(String::as_str),
+                    "defined named values",
+                )
+                .or_else(|| Some("define it under `named-values:`".into()));
+                self.error(
+                    path,
+                    format!("`{{{{{name}}}}}` is not a defined named value"),
+                    hint,
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// Checks a backend URL (`service-url`, `backends.*.url`), named values substituted.
+    pub fn backend_url(&mut self, path: &str, url: &str) {
+        if !self.references(path, url) {
+            return;
+        }
+        // A named value that could not be read is reported where it is defined.
+        let Some(resolved) = named_values::substitute(url, &self.values) else {
+            return;
+        };
+        let uses_secret = named_values::references(url)
+            .iter()
+            .any(|name| self.values.get(*name).is_some_and(|v| v.secret));
+        match parse_backend_url(&resolved) {
+            Ok(u) if u.scheme == Scheme::Https => {
+                self.error(
+                    path,
+                    "https backends are not supported yet (TLS lands with issue 6)",
+                    Some("use an http:// backend for now".into()),
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // Never echo a secret named value's content.
+                let message = match () {
+                    _ if uses_secret => {
+                        format!("invalid URL `{url}` once named values are filled in")
+                    }
+                    _ if resolved != url => format!("invalid URL `{resolved}` (from `{url}`): {e}"),
+                    _ => format!("invalid URL `{url}`: {e}"),
+                };
+                let hint = Some("write http://host[:port][/path]".into());
+                self.error(path, message, hint);
+            }
+        }
+    }
+
+    fn named_values(&mut self, config: &Config) {
+        for (name, source) in &config.named_values {
+            let path = join_key("named-values", name);
+            if !named_values::is_valid_name(name) {
+                let hint = "named value names may contain letters, digits, `-`, `_` and `.`";
+                self.key_error(
+                    &path,
+                    format!("invalid named value name `{name}`"),
+                    Some(hint.into()),
+                );
+            }
+            // Paths were made relative to the config's folder at load.
+            match source.resolve(Path::new("")) {
+                Ok(value) => {
+                    self.values.insert(name.clone(), value);
+                }
+                Err(e) => {
+                    let key = match source {
+                        super::model::NamedValueSource::Value { .. } => "value",
+                        super::model::NamedValueSource::Env { .. } => "env",
+                        super::model::NamedValueSource::File { .. } => "file",
+                    };
+                    self.error(&join_key(&path, key), e, None);
+                }
+            }
+        }
+    }
+
+    fn gateway(&mut self, config: &Config) {
+        let g = &config.gateway;
+        if g.name.trim().is_empty() {
+            self.error("gateway.name", "the gateway name cannot be empty", None);
+        }
+        if g.listen.http.is_none() && g.listen.https.is_none() {
+            self.error(
+                "gateway.listen",
+                "no listener: set `http` (e.g. 0.0.0.0:8080)",
+                None,
+            );
+        }
+        let limits = [
+            ("max-header-bytes", g.limits.max_header_bytes as u64),
+            ("max-headers", g.limits.max_headers as u64),
+            ("max-uri-bytes", g.limits.max_uri_bytes as u64),
+        ];
+        for (key, value) in limits {
+            if value == 0 {
+                self.error(&join_key("gateway.limits", key), "must be at least 1", None);
+            }
+        }
+        let t = &g.timeouts;
+        let timeouts = [
+            ("client-header", t.client_header),
+            ("keepalive-idle", t.keepalive_idle),
+            ("backend-connect", t.backend_connect),
+            ("backend-response", t.backend_response),
+        ];
+        for (key, value) in timeouts {
+            if value.is_zero() {
+                self.error(
+                    &join_key("gateway.timeouts", key),
+                    "a timeout must be longer than 0",
+                    None,
+                );
+            }
+        }
+    }
+
+    fn backends(&mut self, config: &Config) {
+        for (name, backend) in &config.backends {
+            let path = join_key("backends", name);
+            match (&backend.url, &backend.pool) {
+                (Some(url), None) => self.backend_url(&join_key(&path, "url"), url),
+                (None, Some(members)) => self.pool(config, &path, members),
+                (Some(_), Some(_)) => self.key_error(
+                    &join_key(&path, "pool"),
+                    "a backend has `url` or `pool`, not both",
+                    None,
+                ),
+                (None, None) => self.error(
+                    &path,
+                    "a backend needs `url`",
+                    Some("e.g. url: http://127.0.0.1:9001".into()),
+                ),
+            }
+            if backend.protocol != BackendProtocol::Http1 {
+                let what = "HTTP/2 to backends lands with issue 6";
+                self.key_error(
+                    &join_key(&path, "protocol"),
+                    format!("`protocol` is not supported yet: {what}"),
+                    Some("use `http1`".into()),
+                );
+            }
+            if let Some(credentials) = &backend.credentials {
+                for (kind, map) in [
+                    ("header", &credentials.header),
+                    ("query", &credentials.query),
+                ] {
+                    for (key, values) in map {
+                        for (i, value) in values.iter().enumerate() {
+                            let at = join_index(
+                                &join_key(&join_key(&join_key(&path, "credentials"), kind), key),
+                                i,
+                            );
+                            self.references(&at, value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn pool(&mut self, config: &Config, path: &str, members: &[super::model::PoolMember]) {
+        if members.is_empty() {
+            self.error(
+                &join_key(path, "pool"),
+                "a pool needs at least one backend",
+                None,
+            );
+        }
+        for (i, member) in members.iter().enumerate() {
+            let at = join_key(&join_index(&join_key(path, "pool"), i), "backend");
+            match config.backends.get(&member.backend) {
+                None => {
+                    let hint = suggest(
+                        &member.backend,
+                        config.backends.keys().map(String::as_str),
+                        "backends",
+                    );
+                    self.error(&at, format!("unknown backend `{}`", member.backend), hint);
+                }
+                Some(b) if b.pool.is_some() => {
+                    self.error(
+                        &at,
+                        format!("`{}` is itself a pool; pools cannot nest", member.backend),
+                        None,
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// A policy is inline XML (starting with `<`) or a file path; inline ones are checked
+    /// for `{{name}}`, files for existence.
+    pub fn policy(&mut self, path: &str, policy: &str) {
+        if policy.trim_start().starts_with('<') {
+            self.references(path, policy);
+        } else if !Path::new(policy).is_file() {
+            self.error(
+                path,
+                format!("policy file `{policy}` not found"),
+                Some("paths are relative to the config file".into()),
+            );
+        }
+    }
+
+    fn policies(&mut self, config: &Config) {
+        if let Some(global) = &config.policies.global {
+            self.policy("policies.global", global);
+        }
+        for (name, fragment) in &config.policies.fragments {
+            self.policy(&join_key("policies.fragments", name), fragment);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! tollgate: the data plane and the CLI of the Tollgate API gateway.
+//!
+//! Layout follows the request path: `runtime` starts one shard per core (monoio,
+//! io_uring or epoll), `server` accepts connections and runs the per-connection HTTP/1.1
+//! loop (route → forward → relay), `upstream` keeps per-shard keep-alive pools to
+//! backends, `http` holds the zero-copy strict HTTP/1.1 head parsers. `snapshot` turns a
+//! loaded `gateway.yaml` into the immutable state every shard reads. `echo` is the
+//! built-in demo backend used by the embedded default configuration.
+
+pub mod cli;
+pub mod echo;
+pub mod http;
+pub mod log;
+pub mod runtime;
+pub mod server;
+pub mod snapshot;
+pub mod upstream;

@@ -1,0 +1,203 @@
+//! The `tollgate` binary: parses the command line and runs the chosen command.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tollgate::cli::{Cli, Command, ConfigCommand, RunArgs};
+use tollgate::runtime::{self, DriverChoice};
+use tollgate::snapshot::Snapshot;
+use tollgate_core::config::{self, Loaded};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The configuration served by `tollgate run` without `--config`.
+const EMBEDDED_DEFAULT: &str = include_str!("../../examples/default.yaml");
+/// Where the embedded default expects its echo backend.
+const EMBEDDED_ECHO: &str = "127.0.0.1:8089";
+
+fn main() -> ExitCode {
+    if let Ok(level) = std::env::var("TOLLGATE_LOG") {
+        if let Some(l) = tollgate::log::Level::parse(&level) {
+            tollgate::log::set_level(l);
+        }
+    }
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Config(ConfigCommand::Validate { file }) => match load(&file) {
+            Ok((_, loaded)) => {
+                for w in &loaded.warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!("{}: OK", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(text) => {
+                eprint!("{text}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Config(ConfigCommand::Show { file }) => match load(&file) {
+            Ok((_, loaded)) => {
+                print!("{}", loaded.to_masked_yaml());
+                ExitCode::SUCCESS
+            }
+            Err(text) => {
+                eprint!("{text}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Echo(args) => match tollgate::echo::bind(args.listen) {
+            Ok(l) => {
+                eprintln!("echo backend listening on http://{}", args.listen);
+                match tollgate::echo::serve_blocking(l) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("error: echo backend: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Loads and compiles a config file; on failure returns the full error report.
+fn load(file: &Path) -> Result<(Snapshot, Loaded), String> {
+    let loaded = config::load_file(file).map_err(|e| format!("{e}"))?;
+    compile(loaded)
+}
+
+fn compile(loaded: Loaded) -> Result<(Snapshot, Loaded), String> {
+    match Snapshot::build(&loaded) {
+        Ok(s) => Ok((s, loaded)),
+        Err(e) => {
+            let mut out = String::new();
+            for r in &e.routes {
+                let loc = loaded.locate(&r.key_path);
+                let (line, col) = loc.map_or((0, 0), |l| (l.line, l.col));
+                out.push_str(&format!(
+                    "{}:{line}:{col}: {}: {}\n  hint: {}\n",
+                    loaded.origin.display(),
+                    r.key_path,
+                    r.message,
+                    r.hint
+                ));
+            }
+            out.push_str(&format!("{} error{}\n", e.routes.len(), if e.routes.len() == 1 { "" } else { "s" }));
+            Err(out)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let choice = match DriverChoice::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let embedded = args.config.is_none();
+    let loaded = match &args.config {
+        Some(file) => load(file),
+        None => config::load_str(EMBEDDED_DEFAULT, Path::new("<embedded default>"))
+            .map_err(|e| format!("{e}"))
+            .and_then(compile),
+    };
+    let (snapshot, loaded) = match loaded {
+        Ok(x) => x,
+        Err(text) => {
+            eprint!("{text}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if std::env::var("TOLLGATE_LOG").is_err() {
+        if let Some(logging) = &loaded.config.logging {
+            use tollgate::log::Level;
+            tollgate::log::set_level(match logging.level {
+                config::LogLevel::Error => Level::Error,
+                config::LogLevel::Warn => Level::Warn,
+                config::LogLevel::Info => Level::Info,
+                config::LogLevel::Debug => Level::Debug,
+            });
+        }
+    }
+    for w in &loaded.warnings {
+        tollgate::warn!("{w}");
+    }
+    if embedded {
+        let addr = EMBEDDED_ECHO.parse().expect("valid literal address");
+        match tollgate::echo::bind(addr) {
+            Ok(l) => {
+                std::thread::Builder::new()
+                    .name("tollgate-echo".into())
+                    .spawn(move || {
+                        if let Err(e) = tollgate::echo::serve_blocking(l) {
+                            tollgate::error!("echo backend stopped: {e}");
+                        }
+                    })
+                    .ok();
+            }
+            Err(e) => {
+                eprintln!("error: the embedded demo needs 127.0.0.1:8089 for its echo backend: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let g = &loaded.config.gateway;
+    let Some(http) = args.listen.or(g.listen.http) else {
+        eprintln!("error: gateway.listen.http is not set and no --listen was given");
+        return ExitCode::FAILURE;
+    };
+    let shards = args.shards.unwrap_or(match g.shards {
+        config::Shards::Auto => 0,
+        config::Shards::Count(n) => n.get(),
+    });
+    let gateway = match runtime::start(Arc::new(snapshot), http, shards, choice) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tollgate::info!("listening on http://{} with {} shards", gateway.http_addr, gateway.shards);
+    if embedded {
+        let mut a = gateway.http_addr;
+        if a.ip().is_unspecified() {
+            a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        println!("Tollgate is serving its embedded demo config. Try:");
+        println!("  curl -i http://{a}/echo/hello");
+        println!("  curl -i http://{a}/status-0123456789abcdef");
+        println!("Run `tollgate run --config gateway.yaml` to serve your own APIs (see examples/).");
+    }
+    wait_for_signal();
+    tollgate::info!("shutting down: draining connections");
+    gateway.shutdown();
+    gateway.join();
+    tollgate::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+fn wait_for_signal() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(mut signals) => {
+            signals.forever().next();
+        }
+        Err(e) => {
+            tollgate::error!("cannot install signal handlers: {e}; stop with SIGKILL");
+            loop {
+                std::thread::park();
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Starting the shards and the handle that stops them.
+
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use super::driver::{self, Driver, DriverChoice};
+use super::listeners::bind_reuseport;
+use crate::server::{serve_shard, Shard};
+use crate::snapshot::Snapshot;
+
+/// io_uring submission queue size per shard.
+const URING_ENTRIES: u32 = 1024;
+
+/// A running gateway: its address, and the means to stop it.
+pub struct Gateway {
+    pub http_addr: SocketAddr,
+    pub shards: usize,
+    shutdown: Arc<AtomicBool>,
+    /// Duplicates of the shards' listening sockets, kept so `shutdown` can wake the
+    /// accepts without racing the shards closing their own descriptors.
+    listener_fds: Vec<OwnedFd>,
+    threads: Vec<JoinHandle<Option<Driver>>>,
+}
+
+#[derive(Debug)]
+pub enum StartError {
+    Bind(SocketAddr, std::io::Error),
+    Thread(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Bind(a, e) => write!(f, "cannot listen on {a}: {e}"),
+            StartError::Thread(e) => write!(f, "cannot start a shard thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// CPUs this process may run on (respects taskset and cgroup cpusets).
+pub fn available_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set, and
+    // sched_getaffinity writes at most size_of::<cpu_set_t>() bytes into it.
+    let cpus = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect::<Vec<_>>()
+    };
+    cpus
+}
+
+/// Binds the listeners and starts `shards` shard threads (0 = one per available CPU).
+pub fn start(
+    snapshot: Arc<Snapshot>,
+    http: SocketAddr,
+    shards: usize,
+    choice: DriverChoice,
+) -> Result<Gateway, StartError> {
+    let cpus = available_cpus();
+    let shards = if shards == 0 { cpus.len().max(1) } else { shards };
+    let listeners = bind_reuseport(http, shards).map_err(|e| StartError::Bind(http, e))?;
+    let http_addr = listeners[0].local_addr().map_err(|e| StartError::Bind(http, e))?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let mut listener_fds = Vec::with_capacity(shards);
+    let mut threads = Vec::with_capacity(shards);
+    for (id, std_listener) in listeners.into_iter().enumerate() {
+        listener_fds.push(std_listener.as_fd().try_clone_to_owned().map_err(StartError::Thread)?);
+        let cpu = cpus.get(id % cpus.len().max(1)).copied();
+        let snapshot = snapshot.clone();
+        let shutdown = shutdown.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("tollgate-shard-{id}"))
+            .spawn(move || shard_main(id, cpu, std_listener, snapshot, shutdown, choice))
+            .map_err(StartError::Thread)?;
+        threads.push(handle);
+    }
+    Ok(Gateway { http_addr, shards, shutdown, listener_fds, threads })
+}
+
+fn shard_main(
+    id: usize,
+    cpu: Option<usize>,
+    listener: std::net::TcpListener,
+    snapshot: Arc<Snapshot>,
+    shutdown: Arc<AtomicBool>,
+    choice: DriverChoice,
+) -> Option<Driver> {
+    if let Some(cpu) = cpu {
+        if let Err(e) = monoio::utils::bind_to_cpu_set([cpu]) {
+            crate::warn!("shard {id}: cannot pin to CPU {cpu}: {e}");
+        }
+    }
+    let run = driver::block_on(choice, URING_ENTRIES, |driver| {
+        let shutdown = shutdown.clone();
+        async move {
+            let listener = match monoio::net::TcpListener::from_std(listener) {
+                Ok(l) => l,
+                Err(e) => {
+                    crate::error!("shard {id}: cannot register the listener with {driver}: {e}");
+                    return;
+                }
+            };
+            crate::info!("shard {id} started on CPU {} with the {driver} driver", cpu.map_or("any".to_string(), |c| c.to_string()));
+            let shard = Rc::new(Shard::new(id, snapshot));
+            serve_shard(shard, listener, &shutdown).await;
+        }
+    });
+    match run {
+        Ok((driver, ())) => Some(driver),
+        Err(e) => {
+            crate::error!("shard {id}: cannot start its runtime: {e}");
+            None
+        }
+    }
+}
+
+impl Gateway {
+    /// Stops accepting on every shard and lets them drain. Returns at once.
+    pub fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Relaxed);
+        for fd in &self.listener_fds {
+            // SAFETY: `fd` is an open descriptor we own (a dup of the listening socket);
+            // shutdown(2) changes socket state only, waking every pending accept.
+            unsafe {
+                libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR);
+            }
+        }
+    }
+
+    /// Waits for every shard to finish draining. Returns the drivers the shards ran on
+    /// (`None` for a shard whose runtime failed to start).
+    pub fn join(self) -> Vec<Option<Driver>> {
+        self.threads.into_iter().map(|t| t.join().ok().flatten()).collect()
+    }
+}

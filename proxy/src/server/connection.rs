@@ -1,0 +1,174 @@
+//! The per-connection HTTP/1.1 loop: read a head, route it, forward it, repeat.
+//!
+//! Requests on one connection are handled strictly one after another, so pipelined
+//! requests get their responses in order; bytes of the next request that arrive early
+//! simply wait in the read buffer. Any framing doubt closes the connection.
+
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+
+use monoio::net::TcpStream;
+use tollgate_core::error::GatewayError;
+
+use crate::http::v1::request::{parse_request, BodyFraming, HeadError, RequestHead};
+
+use super::forward::{forward, Exchange};
+use super::io::{consume, read_more, write_all, Read};
+use super::respond::send_error;
+use super::scratch::Scratch;
+use super::tunnel::{self, Tunnel};
+use super::{linger, Shard, STATUS_PATH};
+
+/// Initial read buffer of a client connection; grows up to `max-header-bytes` for big heads.
+const CLIENT_BUF: usize = 8 * 1024;
+
+/// What happens to the connection after a request.
+pub enum Next {
+    KeepAlive,
+    Close,
+    /// A WebSocket handshake succeeded: copy bytes both ways from now on.
+    Tunnel(Box<Tunnel>),
+}
+
+pub struct Client {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    pub buf: Vec<u8>,
+    /// The client may still be sending a body we did not read: close gracefully
+    /// (shut our side, drain theirs briefly) so it sees our error response, not a reset.
+    pub linger: bool,
+}
+
+pub async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr) {
+    shard.drain.conn_opened();
+    let _ = stream.set_nodelay(true);
+    let mut client = Client { stream, peer, buf: Vec::with_capacity(CLIENT_BUF), linger: false };
+    loop {
+        if !wait_for_request(&shard, &mut client).await {
+            break;
+        }
+        let mut scratch = shard.scratch.take();
+        let next = handle(&shard, &mut client, &mut scratch).await;
+        shard.scratch.put(scratch);
+        match next {
+            Next::KeepAlive if !shard.drain.draining() => {}
+            Next::KeepAlive | Next::Close => break,
+            Next::Tunnel(t) => {
+                let Client { stream, buf, .. } = client;
+                tunnel::run(stream, t.backend, buf, t.backend_pending).await;
+                shard.drain.conn_closed();
+                return;
+            }
+        }
+    }
+    if client.linger {
+        linger::close(&mut client.stream, &mut client.buf).await;
+    }
+    shard.drain.conn_closed();
+}
+
+/// Waits (up to `keepalive-idle`) for the first byte of the next request. While waiting
+/// the connection is parked so shutdown can wake it. False: close the connection.
+async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
+    if !c.buf.is_empty() {
+        return true;
+    }
+    let Some(key) = shard.drain.park_idle(c.stream.as_raw_fd()) else {
+        return false;
+    };
+    let r = read_more(&mut c.stream, &mut c.buf, shard.snapshot.timeouts.keepalive_idle).await;
+    shard.drain.unpark(key);
+    matches!(r, Read::Data(_)) && !shard.drain.draining()
+}
+
+/// Reads until a whole head is parsed (within `client-header`), then serves it.
+async fn handle(shard: &Shard, c: &mut Client, s: &mut Scratch) -> Next {
+    let snap = &shard.snapshot;
+    let deadline = monoio::time::Instant::now() + snap.timeouts.client_header;
+    let head = loop {
+        match parse_request(&c.buf, &snap.head_limits, &mut s.req_headers) {
+            Ok(head) => break head,
+            Err(HeadError::Incomplete) => {}
+            Err(e) => {
+                send_error(&mut c.stream, &mut s.out, head_error(e), true).await;
+                c.linger = true;
+                return Next::Close;
+            }
+        }
+        if c.buf.len() == c.buf.capacity() {
+            let grow = c.buf.capacity().min(snap.head_limits.max_header_bytes.saturating_sub(c.buf.len()));
+            if grow == 0 {
+                send_error(&mut c.stream, &mut s.out, GatewayError::HeaderTooLarge, true).await;
+                return Next::Close;
+            }
+            c.buf.reserve_exact(grow);
+        }
+        let left = deadline.saturating_duration_since(monoio::time::Instant::now());
+        match read_more(&mut c.stream, &mut c.buf, left).await {
+            Read::Data(_) => {}
+            // A client that stops mid-head is dropped without a response.
+            Read::Eof | Read::TimedOut | Read::Failed(_) => return Next::Close,
+        }
+    };
+    serve_request(shard, c, s, head).await
+}
+
+async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: RequestHead) -> Next {
+    let snap = &shard.snapshot;
+    let has_body = head.framing != BodyFraming::None;
+    let method = head.method.get(&c.buf);
+    let path = head.path.get(&c.buf);
+
+    if path == STATUS_PATH && (method == b"GET" || method == b"HEAD") && !has_body {
+        consume(&mut c.buf, head.head_len);
+        s.out.clear();
+        s.out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n");
+        if !head.keep_alive {
+            s.out.extend_from_slice(b"connection: close\r\n");
+        }
+        s.out.extend_from_slice(b"\r\n");
+        let ok = write_all(&mut c.stream, &mut s.out).await.is_ok();
+        return if ok && head.keep_alive { Next::KeepAlive } else { Next::Close };
+    }
+
+    let query = head.query.map(|q| q.get(&c.buf));
+    let Some(route) = snap.routes.lookup(method, path, query, &mut s.params) else {
+        return reject(c, s, &head, GatewayError::OperationNotFound).await;
+    };
+    if let BodyFraming::Length(n) = head.framing {
+        if n > snap.limits.max_body_bytes {
+            return reject(c, s, &head, GatewayError::BodyTooLarge).await;
+        }
+    }
+    let api = snap.routes.api(route.api);
+    let (Some(service), Some(addr)) = (api.service_url.as_ref(), snap.api_backends[route.api.0 as usize]) else {
+        return reject(c, s, &head, GatewayError::NoBackendUrl).await;
+    };
+    let exchange = Exchange { head: &head, route, service, addr };
+    forward(shard, c, s, exchange).await
+}
+
+/// Answers with a gateway error before anything was forwarded. A request with a body
+/// that was not read closes the connection (its framing can no longer be trusted).
+async fn reject(c: &mut Client, s: &mut Scratch, head: &RequestHead, err: GatewayError) -> Next {
+    let close = !head.keep_alive || head.framing != BodyFraming::None;
+    consume(&mut c.buf, head.head_len);
+    c.linger = head.framing != BodyFraming::None;
+    let sent = send_error(&mut c.stream, &mut s.out, err, close).await;
+    if sent && !close && !err.closes_connection() {
+        Next::KeepAlive
+    } else {
+        Next::Close
+    }
+}
+
+fn head_error(e: HeadError) -> GatewayError {
+    match e {
+        HeadError::BadRequest(why) => GatewayError::BadRequest(why),
+        HeadError::HeaderTooLarge | HeadError::TooManyHeaders => GatewayError::HeaderTooLarge,
+        HeadError::UriTooLong => GatewayError::UriTooLong,
+        HeadError::VersionNotSupported => GatewayError::VersionNotSupported,
+        HeadError::Incomplete => GatewayError::BadRequest("incomplete head"),
+    }
+}

@@ -1,0 +1,299 @@
+//! The backend step: send the request to the backend, relay the response back.
+//!
+//! Order of events: build the upstream head (with the part of the body that is already
+//! buffered), take a pooled connection or connect, send, answer `Expect: 100-continue`
+//! ourselves and stream the rest of the body, read the response head (relaying 1xx),
+//! write the response head, relay the body, and return the connection to the pool when
+//! both messages ended cleanly.
+//!
+//! A pooled connection may have been closed by the backend while idle. If sending on it
+//! fails, or it closes before a single response byte, the request is retried once on a
+//! fresh connection — only for idempotent methods and only while the whole request is
+//! still in our buffer (never for POST, never after streaming body bytes).
+
+use std::net::SocketAddr;
+
+use tollgate_core::error::GatewayError;
+use tollgate_core::routing::{RouteMatch, ServiceUrl};
+
+use crate::http::v1::chunked::{ChunkError, ChunkedScanner};
+use crate::http::v1::request::{BodyFraming, RequestHead};
+use crate::http::v1::response::{parse_response, HeadError, ResponseFraming, ResponseHead};
+use crate::upstream::ConnectError;
+use crate::upstream::Upstream;
+
+use super::connection::{Client, Next};
+use super::io::{consume, read_more, write_all, Read};
+use super::relay::{relay, Framing, RelayError};
+use super::request_head::{self, Target};
+use super::respond::send_error;
+use super::response_head::{self, ClientConn};
+use super::scratch::{Scratch, UPSTREAM_BUF};
+use super::tunnel::Tunnel;
+use super::Shard;
+
+/// A routed request ready to forward.
+pub struct Exchange<'a> {
+    pub head: &'a RequestHead,
+    pub route: RouteMatch,
+    pub service: &'a ServiceUrl,
+    pub addr: SocketAddr,
+}
+
+/// What we remember of the request once its head bytes are consumed.
+#[derive(Clone, Copy)]
+struct ReqInfo {
+    is_head: bool,
+    idempotent: bool,
+    keep_alive: bool,
+    http10: bool,
+    expect_continue: bool,
+    websocket: bool,
+}
+
+pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange<'_>) -> Next {
+    let snap = &shard.snapshot;
+    let head = x.head;
+    let method = head.method.get(&c.buf);
+    let info = ReqInfo {
+        is_head: method == b"HEAD",
+        idempotent: matches!(method, b"GET" | b"HEAD" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE"),
+        keep_alive: head.keep_alive,
+        http10: head.minor_version == 0,
+        expect_continue: head.expect_continue,
+        websocket: head.upgrade_websocket,
+    };
+    let target = Target {
+        service: x.service,
+        rest: &head.path.get(&c.buf)[x.route.rest_start..],
+        query: head.query.map(|q| q.get(&c.buf)),
+        client_ip: c.peer.ip(),
+        forwarded: &snap.forwarded,
+    };
+    s.out.clear();
+    request_head::write(&mut s.out, &c.buf, head, &s.req_headers, &target);
+    consume(&mut c.buf, head.head_len);
+
+    // The buffered start of the body rides along with the head.
+    let mut body = match head.framing {
+        BodyFraming::None => Framing::Length(0),
+        BodyFraming::Length(n) => Framing::Length(n),
+        BodyFraming::Chunked => Framing::Chunked(ChunkedScanner::new(snap.limits.max_body_bytes)),
+    };
+    if let Err(e) = take_buffered_body(&mut body, &mut c.buf, &mut s.out) {
+        let err = match e {
+            ChunkError::TooLarge => GatewayError::BodyTooLarge,
+            _ => GatewayError::BadRequest("invalid chunked body"),
+        };
+        send_error(&mut c.stream, &mut s.out, err, true).await;
+        c.linger = true;
+        return Next::Close;
+    }
+    let whole_request_buffered = body.is_done();
+
+    let mut attempt = 0;
+    let (mut up, resp) = loop {
+        attempt += 1;
+        let mut up = match shard.pool.take(x.addr) {
+            Some(up) => up,
+            None => match shard.pool.connect(x.addr, snap.timeouts.backend_connect).await {
+                Ok(up) => up,
+                Err(e) => {
+                    let err = match e {
+                        ConnectError::Timeout => GatewayError::BackendConnectTimeout,
+                        ConnectError::Io(_) => GatewayError::BackendConnectionFailure,
+                    };
+                    crate::debug!("backend {} connect failed: {e:?}", x.addr);
+                    return fail(c, s, err, whole_request_buffered, info).await;
+                }
+            },
+        };
+        let retry_ok = up.reused && info.idempotent && whole_request_buffered && attempt == 1;
+        if write_all(&mut up.stream, &mut s.out).await.is_err() {
+            if retry_ok {
+                continue;
+            }
+            return fail(c, s, GatewayError::BackendConnectionFailure, whole_request_buffered, info).await;
+        }
+        if !whole_request_buffered {
+            if info.expect_continue {
+                s.ubuf.clear();
+                s.ubuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                if write_all(&mut c.stream, &mut s.ubuf).await.is_err() {
+                    return Next::Close;
+                }
+            }
+            match relay(&mut c.stream, &mut up.stream, &mut c.buf, &mut body, snap.timeouts.client_header).await {
+                Ok(()) => {}
+                Err(RelayError::Destination(_)) => {
+                    return fail(c, s, GatewayError::BackendConnectionFailure, false, info).await;
+                }
+                Err(RelayError::Chunked(e)) => {
+                    let err = match e {
+                        ChunkError::TooLarge => GatewayError::BodyTooLarge,
+                        _ => GatewayError::BadRequest("invalid chunked body"),
+                    };
+                    send_error(&mut c.stream, &mut s.out, err, true).await;
+                    c.linger = true;
+                    return Next::Close;
+                }
+                // The client went away or stalled mid-body: nothing to answer.
+                Err(_) => return Next::Close,
+            }
+        }
+        s.ubuf.clear();
+        match read_response_head(shard, &mut up, &mut c.stream, s, info).await {
+            Ok(resp) => break (up, resp),
+            Err(HeadFailure::ClosedEarly) if retry_ok => continue,
+            Err(HeadFailure::ClosedEarly) | Err(HeadFailure::Io) => {
+                return fail(c, s, GatewayError::BackendProtocol("connection closed or reset"), true, info).await;
+            }
+            Err(HeadFailure::Timeout) => return fail(c, s, GatewayError::BackendTimeout, true, info).await,
+            Err(HeadFailure::Malformed(why)) => {
+                return fail(c, s, GatewayError::BackendProtocol(why), true, info).await;
+            }
+            Err(HeadFailure::ClientGone) => return Next::Close,
+        }
+    };
+
+    // Final response head.
+    let upgrade = info.websocket && resp.status == 101;
+    let until_close = resp.framing == ResponseFraming::UntilClose;
+    let conn = if upgrade {
+        ClientConn::Upgrade
+    } else if !info.keep_alive || until_close || shard.drain.draining() {
+        ClientConn::Close
+    } else if info.http10 {
+        ClientConn::KeepAlive10
+    } else {
+        ClientConn::KeepAlive
+    };
+    s.out.clear();
+    response_head::write(&mut s.out, &s.ubuf, &resp, &s.resp_headers, conn);
+    consume(&mut s.ubuf, resp.head_len);
+    if write_all(&mut c.stream, &mut s.out).await.is_err() {
+        return Next::Close;
+    }
+    if upgrade {
+        let pending = std::mem::replace(&mut s.ubuf, Vec::with_capacity(UPSTREAM_BUF));
+        return Next::Tunnel(Box::new(Tunnel { backend: up.stream, backend_pending: pending }));
+    }
+    let mut framing = match resp.framing {
+        ResponseFraming::None => Framing::Length(0),
+        ResponseFraming::Length(n) => Framing::Length(n),
+        ResponseFraming::Chunked => Framing::Chunked(ChunkedScanner::new(u64::MAX)),
+        ResponseFraming::UntilClose => Framing::UntilClose,
+    };
+    match relay(&mut up.stream, &mut c.stream, &mut s.ubuf, &mut framing, snap.timeouts.backend_response).await {
+        Ok(()) => {
+            // Anything the backend sent past its response means it cannot be trusted.
+            if resp.keep_alive && !until_close && s.ubuf.is_empty() {
+                shard.pool.put(up);
+            }
+        }
+        // Mid-body failure: the response is cut; the client learns by the close.
+        Err(_) => return Next::Close,
+    }
+    if conn == ClientConn::Close {
+        Next::Close
+    } else {
+        Next::KeepAlive
+    }
+}
+
+/// Moves the already-buffered part of the request body behind the head in `out`.
+fn take_buffered_body(
+    body: &mut Framing,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), ChunkError> {
+    let n = match body {
+        Framing::Length(rem) => {
+            let n = (*rem).min(buf.len() as u64);
+            *rem -= n;
+            n as usize
+        }
+        Framing::Chunked(scanner) => scanner.scan(buf)?.consumed,
+        Framing::UntilClose => 0,
+    };
+    out.extend_from_slice(&buf[..n]);
+    consume(buf, n);
+    Ok(())
+}
+
+enum HeadFailure {
+    /// The backend closed before sending any byte of a response.
+    ClosedEarly,
+    Io,
+    Timeout,
+    Malformed(&'static str),
+    ClientGone,
+}
+
+/// Reads the backend's final response head into `s.ubuf` / `s.resp_headers`,
+/// relaying interim 1xx responses (other than 100, which the gateway answers itself)
+/// to the client on the way.
+async fn read_response_head(
+    shard: &Shard,
+    up: &mut Upstream,
+    client: &mut monoio::net::TcpStream,
+    s: &mut Scratch,
+    info: ReqInfo,
+) -> Result<ResponseHead, HeadFailure> {
+    let snap = &shard.snapshot;
+    let max = snap.limits.max_header_bytes;
+    let deadline = monoio::time::Instant::now() + snap.timeouts.backend_response;
+    let mut got_bytes = false;
+    loop {
+        if !s.ubuf.is_empty() {
+            match parse_response(&s.ubuf, info.is_head, max, snap.limits.max_headers, &mut s.resp_headers) {
+                Ok(resp) if resp.is_interim() && resp.status != 101 => {
+                    if resp.status != 100 {
+                        s.out.clear();
+                        response_head::write_interim(&mut s.out, &s.ubuf, &resp, &s.resp_headers);
+                        if write_all(client, &mut s.out).await.is_err() {
+                            return Err(HeadFailure::ClientGone);
+                        }
+                    }
+                    consume(&mut s.ubuf, resp.head_len);
+                    continue;
+                }
+                Ok(resp) => return Ok(resp),
+                Err(HeadError::Incomplete) => {}
+                Err(HeadError::BadRequest(why)) => return Err(HeadFailure::Malformed(why)),
+                Err(_) => return Err(HeadFailure::Malformed("response head too large")),
+            }
+        }
+        if s.ubuf.len() == s.ubuf.capacity() {
+            let grow = s.ubuf.capacity().min(max.saturating_sub(s.ubuf.len()));
+            if grow == 0 {
+                return Err(HeadFailure::Malformed("response head too large"));
+            }
+            s.ubuf.reserve_exact(grow);
+        }
+        let left = deadline.saturating_duration_since(monoio::time::Instant::now());
+        match read_more(&mut up.stream, &mut s.ubuf, left).await {
+            Read::Data(_) => got_bytes = true,
+            Read::Eof if !got_bytes => return Err(HeadFailure::ClosedEarly),
+            Read::Failed(e) if !got_bytes && e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Err(HeadFailure::ClosedEarly)
+            }
+            Read::Eof | Read::Failed(_) => return Err(HeadFailure::Io),
+            Read::TimedOut => return Err(HeadFailure::Timeout),
+        }
+    }
+}
+
+/// Answers a backend failure. The client connection survives only when the request was
+/// fully read (its framing is intact) and the client wants keep-alive.
+async fn fail(c: &mut Client, s: &mut Scratch, err: GatewayError, request_consumed: bool, info: ReqInfo) -> Next {
+    crate::debug!("{}: {err}", err.reason());
+    let close = !request_consumed || !info.keep_alive;
+    c.linger = !request_consumed;
+    let sent = send_error(&mut c.stream, &mut s.out, err, close).await;
+    if sent && !close {
+        Next::KeepAlive
+    } else {
+        Next::Close
+    }
+}

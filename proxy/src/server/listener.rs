@@ -1,0 +1,47 @@
+//! A shard's accept loop and its graceful drain.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use monoio::net::TcpListener;
+
+use super::{connection, Shard};
+
+/// Serves `listener` until `shutdown` is set (the gateway handle then shuts the
+/// listening socket down, which wakes the pending accept), then drains: idle
+/// connections close now, busy ones after their response, all within `shutdown-grace`.
+pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &AtomicBool) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
+                monoio::spawn(connection::serve(shard.clone(), stream, peer));
+            }
+            Err(e) => {
+                if shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
+                // EMFILE/ENFILE and friends: back off briefly instead of spinning.
+                crate::warn!("shard {}: accept failed: {e}", shard.id);
+                monoio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    drop(listener);
+    shard.drain.begin_drain();
+    let deadline = monoio::time::Instant::now() + shard.snapshot.timeouts.shutdown_grace;
+    while shard.drain.active() > 0 && monoio::time::Instant::now() < deadline {
+        monoio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if shard.drain.active() > 0 {
+        crate::warn!(
+            "shard {}: shutdown grace elapsed with {} connections still open",
+            shard.id,
+            shard.drain.active()
+        );
+    }
+    shard.pool.clear();
+}

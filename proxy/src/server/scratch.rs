@@ -1,0 +1,74 @@
+//! Per-request working buffers, pooled per shard.
+//!
+//! An idle keep-alive connection holds only its small read buffer; the larger buffers
+//! a request needs while it is in flight (upstream head, upstream read buffer, header
+//! span tables) are checked out of the shard's pool and returned when the exchange ends,
+//! so the steady state allocates nothing and idle connections stay cheap.
+
+use std::cell::RefCell;
+
+use tollgate_core::routing::ParamMatch;
+
+use crate::http::v1::HeaderSpan;
+
+/// Capacity of the outgoing-head buffer; grows only for unusually large heads.
+const OUT_CAPACITY: usize = 8 * 1024;
+/// Capacity of the buffer that reads from the backend.
+pub const UPSTREAM_BUF: usize = 16 * 1024;
+const MAX_PARAMS: usize = 16;
+
+pub struct Scratch {
+    /// The head being sent (upstream request, or response to the client).
+    pub out: Vec<u8>,
+    /// Bytes read from the backend.
+    pub ubuf: Vec<u8>,
+    pub req_headers: Vec<HeaderSpan>,
+    pub resp_headers: Vec<HeaderSpan>,
+    pub params: Vec<ParamMatch>,
+}
+
+impl Scratch {
+    fn new(max_headers: usize) -> Scratch {
+        Scratch {
+            out: Vec::with_capacity(OUT_CAPACITY),
+            ubuf: Vec::with_capacity(UPSTREAM_BUF),
+            req_headers: Vec::with_capacity(max_headers + 1),
+            resp_headers: Vec::with_capacity(max_headers + 1),
+            params: Vec::with_capacity(MAX_PARAMS),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.out.clear();
+        self.ubuf.clear();
+        self.req_headers.clear();
+        self.resp_headers.clear();
+        self.params.clear();
+    }
+}
+
+pub struct ScratchPool {
+    free: RefCell<Vec<Box<Scratch>>>,
+    max_headers: usize,
+}
+
+impl ScratchPool {
+    pub fn new(max_headers: usize) -> ScratchPool {
+        ScratchPool { free: RefCell::new(Vec::new()), max_headers }
+    }
+
+    pub fn take(&self) -> Box<Scratch> {
+        self.free.borrow_mut().pop().unwrap_or_else(|| Box::new(Scratch::new(self.max_headers)))
+    }
+
+    pub fn put(&self, mut s: Box<Scratch>) {
+        s.reset();
+        // A buffer that grew far beyond its normal size is dropped rather than kept, and
+        // so is one that a timed-out read left empty (its storage went with the read).
+        let out_ok = (OUT_CAPACITY..=4 * OUT_CAPACITY).contains(&s.out.capacity());
+        let ubuf_ok = (UPSTREAM_BUF..=4 * UPSTREAM_BUF).contains(&s.ubuf.capacity());
+        if out_ok && ubuf_ok {
+            self.free.borrow_mut().push(s);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Heap allocations per proxied request in steady state, counted.
+//!
+//! The gateway runs in this process (its shards are threads here) behind a counting
+//! global allocator. The load client and the backend in this test are written to
+//! allocate nothing per request (fixed buffers), so every allocation counted during the
+//! measured window is the gateway's. Target: zero.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: delegates every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours, forwarded.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours, forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours, forwarded.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789";
+
+/// A backend that answers every request head with a fixed response, allocation-free.
+fn start_backend() -> std::net::SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut have = 0;
+                loop {
+                    match s.read(&mut buf[have..]) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => have += n,
+                    }
+                    while let Some(i) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        if s.write_all(RESPONSE).is_err() {
+                            return;
+                        }
+                        buf.copy_within(i + 4..have, 0);
+                        have -= i + 4;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn request(s: &mut TcpStream, req: &[u8], buf: &mut [u8]) {
+    s.write_all(req).unwrap();
+    let mut have = 0;
+    loop {
+        let n = s.read(&mut buf[have..]).unwrap();
+        assert!(n > 0, "gateway closed the connection");
+        have += n;
+        if have >= RESPONSE.len() {
+            break;
+        }
+    }
+    assert!(buf.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..have]));
+}
+
+#[test]
+fn steady_state_proxying_allocates_nothing() {
+    let backend = start_backend();
+    let yaml = format!(
+        "apis:\n  - id: a\n    path: a\n    service-url: http://{backend}\n    subscription-required: false\n    operations:\n      - {{ id: g, method: GET, url-template: \"/*\" }}\n"
+    );
+    let loaded = tollgate_core::config::load_str(&yaml, Path::new("alloc.yaml")).unwrap();
+    let snapshot = Arc::new(tollgate::snapshot::Snapshot::build(&loaded).unwrap());
+    for driver in [tollgate::runtime::Driver::IoUring, tollgate::runtime::Driver::Epoll] {
+        let gw = tollgate::runtime::start(
+            snapshot.clone(),
+            "127.0.0.1:0".parse().unwrap(),
+            1,
+            tollgate::runtime::DriverChoice::Force(driver),
+        )
+        .unwrap();
+        let mut s = TcpStream::connect(gw.http_addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let req = b"GET /a/items/1?x=y HTTP/1.1\r\nHost: gw\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n\r\n";
+        let mut buf = [0u8; 4096];
+        for _ in 0..2000 {
+            request(&mut s, req, &mut buf);
+        }
+        const N: u64 = 5000;
+        let before = ALLOCS.load(Ordering::SeqCst);
+        for _ in 0..N {
+            request(&mut s, req, &mut buf);
+        }
+        let allocs = ALLOCS.load(Ordering::SeqCst) - before;
+        eprintln!("{driver}: {allocs} heap allocations over {N} proxied requests");
+        assert_eq!(allocs, 0, "{driver}: steady-state requests allocated");
+        drop(s);
+        gw.shutdown();
+        gw.join();
+    }
+}
