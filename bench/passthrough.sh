@@ -68,7 +68,7 @@ for round in $(seq 1 "$ROUNDS"); do
     port=$(port_of $proxy)
     # Check it really proxies before measuring.
     body=$(curl -s "http://127.0.0.1:$port/bench/x")
-    [ ${#body} -ge 100 ] || { echo "$proxy does not proxy (got '$body')"; exit 1; }
+    [ "$body" = "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456" ] || { echo "$proxy does not proxy (got '$body')"; exit 1; }
     taskset -c 1 wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port/bench/x" >/dev/null 2>&1 # warm-up
     c0=$(cpu_ticks $pid)
     res=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/bench/x")

@@ -251,7 +251,9 @@ mod tests {
     #[test]
     fn bad_request_carries_detail() {
         assert_eq!(
-            body(GatewayError::BadRequest("both Content-Length and Transfer-Encoding")),
+            body(GatewayError::BadRequest(
+                "both Content-Length and Transfer-Encoding"
+            )),
             r#"{"statusCode":400,"message":"Bad request: both Content-Length and Transfer-Encoding"}"#
         );
     }
@@ -261,7 +263,10 @@ mod tests {
         let mut out = Vec::new();
         GatewayError::BackendTimeout.write_response(&mut out, true);
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"), "{text}");
+        assert!(
+            text.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"),
+            "{text}"
+        );
         assert!(text.contains("content-type: application/json\r\n"));
         assert!(text.contains("connection: close\r\n"));
         let body_len = text.split("\r\n\r\n").nth(1).unwrap().len();

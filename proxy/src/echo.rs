@@ -19,7 +19,9 @@ const IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Binds `addr` and serves echo responses on a current-thread monoio runtime, forever.
 pub fn serve_blocking(listener: std::net::TcpListener) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build()?;
+    let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+        .enable_timer()
+        .build()?;
     rt.block_on(async move {
         let listener = TcpListener::from_std(listener)?;
         loop {
@@ -70,7 +72,10 @@ async fn echo_conn(mut stream: TcpStream, peer: SocketAddr) {
                 body.push(',');
             }
             body.push('"');
-            json_escape_into(&mut body, &String::from_utf8_lossy(h.name.get(&buf)).to_ascii_lowercase());
+            json_escape_into(
+                &mut body,
+                &String::from_utf8_lossy(h.name.get(&buf)).to_ascii_lowercase(),
+            );
             body.push_str("\":\"");
             json_escape_into(&mut body, &String::from_utf8_lossy(h.value.get(&buf)));
             body.push('"');
@@ -112,7 +117,9 @@ async fn echo_conn(mut stream: TcpStream, peer: SocketAddr) {
         body.push_str(&received.to_string());
         body.push_str("}\n");
         out.clear();
-        out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ");
+        out.extend_from_slice(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ",
+        );
         out.extend_from_slice(body.len().to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
         if !keep_alive {

@@ -91,7 +91,11 @@ fn compile(loaded: Loaded) -> Result<(Snapshot, Loaded), String> {
                     r.hint
                 ));
             }
-            out.push_str(&format!("{} error{}\n", e.routes.len(), if e.routes.len() == 1 { "" } else { "s" }));
+            out.push_str(&format!(
+                "{} error{}\n",
+                e.routes.len(),
+                if e.routes.len() == 1 { "" } else { "s" }
+            ));
             Err(out)
         }
     }
@@ -147,7 +151,9 @@ fn run(args: RunArgs) -> ExitCode {
                     .ok();
             }
             Err(e) => {
-                eprintln!("error: the embedded demo needs 127.0.0.1:8089 for its echo backend: {e}");
+                eprintln!(
+                    "error: the embedded demo needs 127.0.0.1:8089 for its echo backend: {e}"
+                );
                 return ExitCode::FAILURE;
             }
         }
@@ -168,7 +174,11 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tollgate::info!("listening on http://{} with {} shards", gateway.http_addr, gateway.shards);
+    tollgate::info!(
+        "listening on http://{} with {} shards",
+        gateway.http_addr,
+        gateway.shards
+    );
     if embedded {
         let mut a = gateway.http_addr;
         if a.ip().is_unspecified() {
@@ -177,7 +187,9 @@ fn run(args: RunArgs) -> ExitCode {
         println!("Tollgate is serving its embedded demo config. Try:");
         println!("  curl -i http://{a}/echo/hello");
         println!("  curl -i http://{a}/status-0123456789abcdef");
-        println!("Run `tollgate run --config gateway.yaml` to serve your own APIs (see examples/).");
+        println!(
+            "Run `tollgate run --config gateway.yaml` to serve your own APIs (see examples/)."
+        );
     }
     wait_for_signal();
     tollgate::info!("shutting down: draining connections");

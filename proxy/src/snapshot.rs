@@ -75,7 +75,7 @@ impl Snapshot {
         Ok(Snapshot {
             routes,
             api_backends,
-            limits: g.limits.clone(),
+            limits: g.limits,
             head_limits: HeadLimits {
                 max_header_bytes: g.limits.max_header_bytes,
                 max_headers: g.limits.max_headers,
@@ -88,7 +88,7 @@ impl Snapshot {
                 backend_response: g.timeouts.backend_response,
                 shutdown_grace: g.timeouts.shutdown_grace,
             },
-            forwarded: g.forwarded.clone(),
+            forwarded: g.forwarded,
             pool: PoolSettings {
                 max_idle_per_backend: g.pool.max_idle_per_backend,
                 idle_timeout: g.pool.idle_timeout,

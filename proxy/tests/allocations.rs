@@ -80,7 +80,11 @@ fn request(s: &mut TcpStream, req: &[u8], buf: &mut [u8]) {
             break;
         }
     }
-    assert!(buf.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..have]));
+    assert!(
+        buf.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..have])
+    );
 }
 
 #[test]
@@ -91,7 +95,10 @@ fn steady_state_proxying_allocates_nothing() {
     );
     let loaded = tollgate_core::config::load_str(&yaml, Path::new("alloc.yaml")).unwrap();
     let snapshot = Arc::new(tollgate::snapshot::Snapshot::build(&loaded).unwrap());
-    for driver in [tollgate::runtime::Driver::IoUring, tollgate::runtime::Driver::Epoll] {
+    for driver in [
+        tollgate::runtime::Driver::IoUring,
+        tollgate::runtime::Driver::Epoll,
+    ] {
         let gw = tollgate::runtime::start(
             snapshot.clone(),
             "127.0.0.1:0".parse().unwrap(),

@@ -9,12 +9,21 @@ use support::{get, Backend, Gateway, Reply};
 #[test]
 fn refused_backend_is_502() {
     // Bind and drop to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let gw = Gateway::start(&config(port, ""));
     let r = get(gw.addr, "/orders/orders/1");
     assert_eq!(r.status, 502);
-    assert_eq!(r.text(), r#"{"statusCode":502,"message":"Backend service is unreachable"}"#);
-    assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        r.text(),
+        r#"{"statusCode":502,"message":"Backend service is unreachable"}"#
+    );
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/json")
+    );
 }
 
 #[test]
@@ -23,7 +32,12 @@ fn reset_backend_is_502() {
     let gw = Gateway::start(&config(be.addr, ""));
     let r = get(gw.addr, "/orders/orders/1");
     assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().starts_with(r#"{"statusCode":502,"message":"Backend service failed to respond"#), "{}", r.text());
+    assert!(
+        r.text()
+            .starts_with(r#"{"statusCode":502,"message":"Backend service failed to respond"#),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -33,7 +47,10 @@ fn slow_backend_is_504_after_backend_response_timeout() {
     let t = std::time::Instant::now();
     let r = get(gw.addr, "/orders/orders/1");
     assert_eq!(r.status, 504, "{}", r.text());
-    assert_eq!(r.text(), r#"{"statusCode":504,"message":"Backend service did not respond in time"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"statusCode":504,"message":"Backend service did not respond in time"}"#
+    );
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
     // The gateway is fine afterwards.
     assert_eq!(get(gw.addr, "/status-0123456789abcdef").status, 200);
@@ -46,5 +63,8 @@ fn api_without_service_url_is_500() {
     );
     let r = get(gw.addr, "/x/a");
     assert_eq!(r.status, 500);
-    assert_eq!(r.text(), r#"{"statusCode":500,"message":"Backend service URL is not defined."}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"statusCode":500,"message":"Backend service URL is not defined."}"#
+    );
 }

@@ -27,7 +27,10 @@ fn validate_reports_every_error_with_file_line_col() {
     let (ok, _, err) = tollgate(&["config", "validate", file.to_str().unwrap()]);
     assert!(!ok);
     let name = file.display().to_string();
-    assert!(err.contains(&format!("{name}:3:")), "backend-connect located: {err}");
+    assert!(
+        err.contains(&format!("{name}:3:")),
+        "backend-connect located: {err}"
+    );
     assert!(err.contains(&format!("{name}:9:")), "mehtod located: {err}");
     assert!(err.contains("method"), "hint names the right key: {err}");
 }

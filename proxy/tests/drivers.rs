@@ -17,12 +17,20 @@ fn exercise(driver: &str) {
     let mut s = TcpStream::connect(gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     for i in 0..50 {
-        write!(s, "POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello").unwrap();
+        write!(
+            s,
+            "POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+        )
+        .unwrap();
         let r = read_response(&mut s, false).unwrap();
         assert_eq!(r.status, 200, "{driver} request {i}");
         assert!(r.text().contains("body-bytes: 5"));
     }
-    let want = if driver == "epoll" { "with the epoll driver" } else { "with the io_uring driver" };
+    let want = if driver == "epoll" {
+        "with the epoll driver"
+    } else {
+        "with the io_uring driver"
+    };
     std::thread::sleep(Duration::from_millis(100));
     assert!(gw.log_text().contains(want), "log:\n{}", gw.log_text());
 }

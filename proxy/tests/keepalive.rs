@@ -27,10 +27,18 @@ fn one_client_connection_many_requests_few_backend_connections() {
         write!(s, "GET /orders/orders/{i} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let r = read_response(&mut s, false).expect("response");
         assert_eq!(r.status, 200);
-        assert!(r.text().starts_with(&format!("GET /v1/orders/{i} ")), "{}", r.text());
+        assert!(
+            r.text().starts_with(&format!("GET /v1/orders/{i} ")),
+            "{}",
+            r.text()
+        );
     }
     assert_eq!(be.request_count(), 200);
-    assert_eq!(be.connection_count(), 1, "the pooled backend connection is reused");
+    assert_eq!(
+        be.connection_count(),
+        1,
+        "the pooled backend connection is reused"
+    );
 }
 
 #[test]
@@ -40,14 +48,20 @@ fn pipelined_requests_are_answered_in_order() {
     let mut s = conn(&gw);
     let mut batch = String::new();
     for i in 0..5 {
-        batch.push_str(&format!("GET /orders/orders/{i} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        batch.push_str(&format!(
+            "GET /orders/orders/{i} HTTP/1.1\r\nHost: x\r\n\r\n"
+        ));
     }
     batch.push_str("POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     batch.push_str("GET /orders/orders/last HTTP/1.1\r\nHost: x\r\n\r\n");
     s.write_all(batch.as_bytes()).unwrap();
     for i in 0..5 {
         let r = read_response(&mut s, false).unwrap();
-        assert!(r.text().starts_with(&format!("GET /v1/orders/{i} ")), "{}", r.text());
+        assert!(
+            r.text().starts_with(&format!("GET /v1/orders/{i} ")),
+            "{}",
+            r.text()
+        );
     }
     let r = read_response(&mut s, false).unwrap();
     assert!(r.text().starts_with("POST /v1/orders "), "{}", r.text());
@@ -79,7 +93,11 @@ fn stale_pooled_connection_is_not_retried_for_post() {
     write!(s, "GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert_eq!(read_response(&mut s, false).unwrap().status, 200);
     std::thread::sleep(Duration::from_millis(100));
-    write!(s, "POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi").unwrap();
+    write!(
+        s,
+        "POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+    )
+    .unwrap();
     let r = read_response(&mut s, false).unwrap();
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(be.request_count(), 1, "the POST was not sent twice");
@@ -91,5 +109,9 @@ fn http10_client_gets_a_closed_connection_by_default() {
     let gw = Gateway::start(&config(be.addr, ""));
     let text = support::raw(gw.addr, b"GET /orders/orders/1 HTTP/1.0\r\nHost: x\r\n\r\n");
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    assert!(be.last_head().starts_with("GET /v1/orders/1 HTTP/1.0\r\n"), "{}", be.last_head());
+    assert!(
+        be.last_head().starts_with("GET /v1/orders/1 HTTP/1.0\r\n"),
+        "{}",
+        be.last_head()
+    );
 }

@@ -13,10 +13,16 @@ const LIMITS: &str = "  limits: { max-header-bytes: 2048, max-headers: 10, max-u
 fn header_bytes_over_the_limit_is_431() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, LIMITS));
-    let big = format!("GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(3000));
+    let big = format!(
+        "GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(3000)
+    );
     let text = raw(gw.addr, big.as_bytes());
     assert_eq!(status_of(&text), 431, "{text}");
-    assert_eq!(body_of(&text), r#"{"statusCode":431,"message":"Request header fields too large"}"#);
+    assert_eq!(
+        body_of(&text),
+        r#"{"statusCode":431,"message":"Request header fields too large"}"#
+    );
     assert_eq!(be.request_count(), 0);
 }
 
@@ -51,10 +57,16 @@ fn headers_at_the_limit_pass() {
 fn long_uri_is_414() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, LIMITS));
-    let req = format!("GET /orders/orders/{} HTTP/1.1\r\nHost: x\r\n\r\n", "9".repeat(400));
+    let req = format!(
+        "GET /orders/orders/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "9".repeat(400)
+    );
     let text = raw(gw.addr, req.as_bytes());
     assert_eq!(status_of(&text), 414, "{text}");
-    assert_eq!(body_of(&text), r#"{"statusCode":414,"message":"Request URI too long"}"#);
+    assert_eq!(
+        body_of(&text),
+        r#"{"statusCode":414,"message":"Request URI too long"}"#
+    );
     assert_eq!(be.request_count(), 0);
 }
 
@@ -62,10 +74,16 @@ fn long_uri_is_414() {
 fn content_length_over_max_body_is_413_before_forwarding() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, LIMITS));
-    let req = format!("POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n{}", "a".repeat(1001));
+    let req = format!(
+        "POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n{}",
+        "a".repeat(1001)
+    );
     let text = raw(gw.addr, req.as_bytes());
     assert_eq!(status_of(&text), 413, "{text}");
-    assert_eq!(body_of(&text), r#"{"statusCode":413,"message":"Request entity too large"}"#);
+    assert_eq!(
+        body_of(&text),
+        r#"{"statusCode":413,"message":"Request entity too large"}"#
+    );
     assert_eq!(be.request_count(), 0);
 }
 

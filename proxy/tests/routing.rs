@@ -14,8 +14,14 @@ fn forwards_to_service_url_plus_rest_and_query() {
     let r = get(gw.addr, "/orders/orders/42?expand=lines&x=1");
     assert_eq!(r.status, 200, "{}", r.text());
     let head = be.last_head();
-    assert!(head.starts_with("GET /v1/orders/42?expand=lines&x=1 HTTP/1.1\r\n"), "{head}");
-    assert!(head.contains(&format!("Host: {}\r\n", be.addr)), "Host rewritten: {head}");
+    assert!(
+        head.starts_with("GET /v1/orders/42?expand=lines&x=1 HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!("Host: {}\r\n", be.addr)),
+        "Host rewritten: {head}"
+    );
     assert!(head.contains("X-Forwarded-For: 127.0.0.1\r\n"), "{head}");
     assert!(head.contains("X-Forwarded-Proto: http\r\n"), "{head}");
     assert!(head.contains("X-Forwarded-Host: gw.test\r\n"), "{head}");
@@ -27,7 +33,12 @@ fn wildcard_template_forwards_the_whole_rest() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, ""));
     assert_eq!(get(gw.addr, "/orders/files/a/b/c.txt").status, 200);
-    assert!(be.last_head().starts_with("GET /v1/files/a/b/c.txt HTTP/1.1"), "{}", be.last_head());
+    assert!(
+        be.last_head()
+            .starts_with("GET /v1/files/a/b/c.txt HTTP/1.1"),
+        "{}",
+        be.last_head()
+    );
 }
 
 #[test]
@@ -37,13 +48,26 @@ fn unknown_api_or_operation_is_apim_404() {
     for path in ["/nope", "/orders/unknown", "/orders", "/ordersx/orders/1"] {
         let r = get(gw.addr, path);
         assert_eq!(r.status, 404, "{path}");
-        assert_eq!(r.text(), r#"{"statusCode":404,"message":"Resource not found"}"#, "{path}");
-        assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
+        assert_eq!(
+            r.text(),
+            r#"{"statusCode":404,"message":"Resource not found"}"#,
+            "{path}"
+        );
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/json")
+        );
     }
     // A method with no operation is 404 too (APIM does not answer 405).
-    let text = raw(gw.addr, b"DELETE /orders/orders/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let text = raw(
+        gw.addr,
+        b"DELETE /orders/orders/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status_of(&text), 404, "{text}");
-    assert_eq!(body_of(&text), r#"{"statusCode":404,"message":"Resource not found"}"#);
+    assert_eq!(
+        body_of(&text),
+        r#"{"statusCode":404,"message":"Resource not found"}"#
+    );
     assert_eq!(be.request_count(), 0, "nothing reached the backend");
 }
 
@@ -69,13 +93,19 @@ fn hop_by_hop_headers_are_not_forwarded() {
     for gone in ["x-secret-hop", "keep-alive:", "te:", "connection: close"] {
         assert!(!head.contains(gone), "{gone} forwarded: {head}");
     }
-    assert!(text.to_ascii_lowercase().contains("connection: close"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
 }
 
 #[test]
 fn preserve_host_and_xff_append_are_configurable() {
     let be = Backend::start(Reply::Normal);
-    let gw = Gateway::start(&config(be.addr, "  forwarded: { preserve-host: true, x-forwarded-proto: false }"));
+    let gw = Gateway::start(&config(
+        be.addr,
+        "  forwarded: { preserve-host: true, x-forwarded-proto: false }",
+    ));
     let text = raw(
         gw.addr,
         b"GET /orders/orders/1 HTTP/1.1\r\nHost: api.contoso.com\r\nX-Forwarded-For: 10.1.1.1\r\nConnection: close\r\n\r\n",
@@ -83,7 +113,10 @@ fn preserve_host_and_xff_append_are_configurable() {
     assert_eq!(status_of(&text), 200, "{text}");
     let head = be.last_head();
     assert!(head.contains("Host: api.contoso.com\r\n"), "{head}");
-    assert!(head.contains("X-Forwarded-For: 10.1.1.1, 127.0.0.1\r\n"), "{head}");
+    assert!(
+        head.contains("X-Forwarded-For: 10.1.1.1, 127.0.0.1\r\n"),
+        "{head}"
+    );
     assert!(!head.contains("X-Forwarded-Proto"), "{head}");
 }
 
@@ -91,7 +124,10 @@ fn preserve_host_and_xff_append_are_configurable() {
 fn head_requests_and_chunked_responses_relay() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, ""));
-    let text = raw(gw.addr, b"HEAD /orders/orders/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let text = raw(
+        gw.addr,
+        b"HEAD /orders/orders/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status_of(&text), 200, "{text}");
     assert_eq!(body_of(&text), "", "HEAD has no body");
 }

@@ -17,8 +17,10 @@ fn sigterm_drains_in_flight_requests_then_exits_zero() {
     let mut gw = Gateway::start(&config(be.addr, ""));
     // An idle keep-alive connection…
     let mut idle = TcpStream::connect(gw.addr).unwrap();
-    idle.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    idle.write_all(b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    idle.write_all(b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     assert_eq!(read_response(&mut idle, false).unwrap().status, 200);
     // …and a request in flight (the backend takes 1.5 s).
     let addr = gw.addr;
@@ -33,7 +35,12 @@ fn sigterm_drains_in_flight_requests_then_exits_zero() {
     // The idle connection was closed by the gateway.
     let mut buf = [0u8; 1];
     assert_eq!(idle.read(&mut buf).unwrap_or(0), 0);
-    assert_eq!(gw.wait_exit(Duration::from_secs(10)), Some(0), "log:\n{}", gw.log_text());
+    assert_eq!(
+        gw.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "log:\n{}",
+        gw.log_text()
+    );
     assert!(t.elapsed() < Duration::from_secs(8));
     // New connections are refused.
     assert!(TcpStream::connect(gw.addr).is_err());
@@ -54,5 +61,9 @@ fn shutdown_grace_bounds_the_drain() {
     let t = Instant::now();
     gw.terminate();
     assert_eq!(gw.wait_exit(Duration::from_secs(10)), Some(0));
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
 }

@@ -44,9 +44,16 @@ fn every_vector_is_refused_and_never_forwarded() {
             body_of(&text).starts_with(r#"{"statusCode":400,"message":"Bad request"#),
             "{name}: {text}"
         );
-        assert!(text.to_ascii_lowercase().contains("connection: close"), "{name}: {text}");
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{name}: {text}"
+        );
     }
-    assert_eq!(be.request_count(), 0, "a smuggling vector reached the backend");
+    assert_eq!(
+        be.request_count(),
+        0,
+        "a smuggling vector reached the backend"
+    );
 }
 
 #[test]

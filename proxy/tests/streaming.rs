@@ -21,7 +21,11 @@ fn upload_50mb_streams_with_bounded_memory() {
     let rss_before = gw.rss_kib();
     let mut s = TcpStream::connect(gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(s, "POST /orders/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {MB50}\r\n\r\n").unwrap();
+    write!(
+        s,
+        "POST /orders/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {MB50}\r\n\r\n"
+    )
+    .unwrap();
     let chunk = vec![b'u'; 256 * 1024];
     let mut peak = 0;
     for i in 0..(MB50 / chunk.len()) {
@@ -32,8 +36,15 @@ fn upload_50mb_streams_with_bounded_memory() {
     }
     let r = read_response(&mut s, false).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.text().contains(&format!("body-bytes: {MB50}")), "{}", r.text());
-    assert!(peak < rss_before + 16 * 1024, "RSS grew from {rss_before} KiB to {peak} KiB");
+    assert!(
+        r.text().contains(&format!("body-bytes: {MB50}")),
+        "{}",
+        r.text()
+    );
+    assert!(
+        peak < rss_before + 16 * 1024,
+        "RSS grew from {rss_before} KiB to {peak} KiB"
+    );
 }
 
 #[test]
@@ -42,7 +53,11 @@ fn chunked_upload_streams() {
     let gw = Gateway::start_with(&config(be.addr, ""), &[], 1);
     let mut s = TcpStream::connect(gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(s, "POST /orders/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+    write!(
+        s,
+        "POST /orders/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
     let chunk = vec![b'c'; 100_000];
     for _ in 0..100 {
         write!(s, "{:x}\r\n", chunk.len()).unwrap();
@@ -53,7 +68,10 @@ fn chunked_upload_streams() {
     let r = read_response(&mut s, false).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("body-bytes: 10000000"), "{}", r.text());
-    assert!(be.last_head().to_ascii_lowercase().contains("transfer-encoding: chunked"));
+    assert!(be
+        .last_head()
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked"));
 }
 
 #[test]
@@ -63,7 +81,11 @@ fn download_50mb_streams_with_bounded_memory() {
     let rss_before = gw.rss_kib();
     let mut s = TcpStream::connect(gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(s, "GET /orders/download/{MB50} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /orders/download/{MB50} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut total = 0usize;
     let mut buf = vec![0u8; 64 * 1024];
     let mut peak = 0;
@@ -82,7 +104,10 @@ fn download_50mb_streams_with_bounded_memory() {
         }
     }
     assert!(total > MB50, "got {total} bytes");
-    assert!(peak < rss_before + 16 * 1024, "RSS grew from {rss_before} KiB to {peak} KiB");
+    assert!(
+        peak < rss_before + 16 * 1024,
+        "RSS grew from {rss_before} KiB to {peak} KiB"
+    );
 }
 
 #[test]
@@ -98,18 +123,37 @@ fn curl_expect_100_continue_post() {
         .output()
         .expect("curl is installed (scripts/test.sh installs it)");
     let body = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(body.contains("body-bytes: 2097152"), "{body}");
-    assert!(!be.last_head().to_ascii_lowercase().contains("expect:"), "Expect is answered by the gateway");
+    assert!(
+        !be.last_head().to_ascii_lowercase().contains("expect:"),
+        "Expect is answered by the gateway"
+    );
 }
 
 #[test]
 fn chunked_response_relays_to_curl() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, ""));
-    let out = Command::new("curl").args(["-sS", "-i"]).arg(gw.url("/orders/chunked")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("curl")
+        .args(["-sS", "-i"])
+        .arg(gw.url("/orders/chunked"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{text}"
+    );
     assert!(text.ends_with("hello world"), "{text}");
 }

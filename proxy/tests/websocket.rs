@@ -23,9 +23,15 @@ fn websocket_echo_through_the_gateway() {
     let r = read_response(&mut s, false).unwrap();
     assert_eq!(r.status, 101, "{}", r.head);
     assert_eq!(r.header("upgrade").as_deref(), Some("websocket"));
-    assert!(r.header("connection").unwrap().eq_ignore_ascii_case("upgrade"));
+    assert!(r
+        .header("connection")
+        .unwrap()
+        .eq_ignore_ascii_case("upgrade"));
     let head = be.last_head().to_ascii_lowercase();
-    assert!(head.contains("upgrade: websocket") && head.contains("connection: upgrade"), "{head}");
+    assert!(
+        head.contains("upgrade: websocket") && head.contains("connection: upgrade"),
+        "{head}"
+    );
     for msg in [&b"ping-1"[..], b"second message", &[0u8, 1, 2, 255]] {
         s.write_all(msg).unwrap();
         let mut got = vec![0u8; msg.len()];

@@ -30,7 +30,9 @@ impl ServiceUrl {
             return Err(format!("`{url}` is not an http:// or https:// URL"));
         };
         if rest.contains(['?', '#']) {
-            return Err(format!("`{url}` has a query or fragment; a service URL is a base URL"));
+            return Err(format!(
+                "`{url}` has a query or fragment; a service URL is a base URL"
+            ));
         }
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -40,7 +42,9 @@ impl ServiceUrl {
             return Err(format!("`{url}` has no host"));
         }
         if authority.contains('@') {
-            return Err(format!("`{url}` has user info; put credentials in backend credentials"));
+            return Err(format!(
+                "`{url}` has user info; put credentials in backend credentials"
+            ));
         }
         let default_port = match scheme {
             Scheme::Http => 80,
@@ -85,17 +89,30 @@ mod tests {
     #[test]
     fn parses_host_port_path() {
         let u = ServiceUrl::parse("http://127.0.0.1:9001/v1/").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.base_path.as_str()), ("127.0.0.1", 9001, "/v1"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.base_path.as_str()),
+            ("127.0.0.1", 9001, "/v1")
+        );
         assert_eq!(u.authority, "127.0.0.1:9001");
         let u = ServiceUrl::parse("https://api.example.com").unwrap();
-        assert_eq!((u.port, u.base_path.as_str(), u.scheme), (443, "", Scheme::Https));
+        assert_eq!(
+            (u.port, u.base_path.as_str(), u.scheme),
+            (443, "", Scheme::Https)
+        );
         let u = ServiceUrl::parse("http://[::1]:8080/x").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 8080));
     }
 
     #[test]
     fn rejects_bad_urls() {
-        for bad in ["ftp://x", "http://", "http://h:99999", "http://h/x?y=1", "http://u@h/", "h:80"] {
+        for bad in [
+            "ftp://x",
+            "http://",
+            "http://h:99999",
+            "http://h/x?y=1",
+            "http://u@h/",
+            "h:80",
+        ] {
             assert!(ServiceUrl::parse(bad).is_err(), "{bad}");
         }
     }

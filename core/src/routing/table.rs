@@ -155,8 +155,18 @@ impl RouteTable {
             }
         }
         let (_, oi) = best?;
-        capture_params(&api.operations[oi].template, rest, rest_start, query, params);
-        Some(RouteMatch { api: ApiIdx(api_idx), op: OpIdx(oi as u32), rest_start })
+        capture_params(
+            &api.operations[oi].template,
+            rest,
+            rest_start,
+            query,
+            params,
+        );
+        Some(RouteMatch {
+            api: ApiIdx(api_idx),
+            op: OpIdx(oi as u32),
+            rest_start,
+        })
     }
 
     fn match_api(&self, path: &[u8]) -> Option<(u32, usize)> {
@@ -183,11 +193,13 @@ fn segments(rest: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     let base = rest.len() - body.len();
     let body = body.strip_suffix(b"/").unwrap_or(body);
     let mut offset = base;
-    body.split(|&b| b == b'/').filter(move |_| !body.is_empty()).map(move |s| {
-        let start = offset;
-        offset += s.len() + 1;
-        (start, s)
-    })
+    body.split(|&b| b == b'/')
+        .filter(move |_| !body.is_empty())
+        .map(move |s| {
+            let start = offset;
+            offset += s.len() + 1;
+            (start, s)
+        })
 }
 
 /// A score for how specifically `template` matches, or `None` if it does not match.
@@ -196,8 +208,7 @@ fn segments(rest: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 fn score_template(t: &Template, rest: &[u8], query: Option<&[u8]>) -> Option<u64> {
     let mut score: u64 = 0;
     let mut segs = segments(rest);
-    let mut pos = 0usize;
-    for tseg in &t.segments {
+    for (pos, tseg) in t.segments.iter().enumerate() {
         let rank = match tseg {
             Segment::Wildcard(_) => {
                 if pos < 16 {
@@ -223,7 +234,6 @@ fn score_template(t: &Template, rest: &[u8], query: Option<&[u8]>) -> Option<u64
         if pos < 16 {
             score |= rank << (62 - 2 * pos);
         }
-        pos += 1;
     }
     if segs.next().is_some() {
         return None;
@@ -277,7 +287,12 @@ fn capture_params(
             Segment::Param(_) => {
                 if let Some((off, s)) = segs.next() {
                     let start = (rest_start + off) as u32;
-                    params.push(ParamMatch { name, in_query: false, start, end: start + s.len() as u32 });
+                    params.push(ParamMatch {
+                        name,
+                        in_query: false,
+                        start,
+                        end: start + s.len() as u32,
+                    });
                 }
                 name += 1;
             }
@@ -300,7 +315,12 @@ fn capture_params(
     for c in &t.query {
         if let Segment::Param(_) = c.value {
             if let Some((off, v)) = query.and_then(|q| query_value(q, c.name.as_bytes())) {
-                params.push(ParamMatch { name, in_query: true, start: off as u32, end: (off + v.len()) as u32 });
+                params.push(ParamMatch {
+                    name,
+                    in_query: true,
+                    start: off as u32,
+                    end: (off + v.len()) as u32,
+                });
             }
             name += 1;
         }

@@ -54,7 +54,10 @@ impl Template {
                 if last {
                     continue; // trailing slash
                 }
-                return Err(err(format!("url-template `{source}` has an empty segment"), "remove the `//`"));
+                return Err(err(
+                    format!("url-template `{source}` has an empty segment"),
+                    "remove the `//`",
+                ));
             }
             let parsed = parse_segment(seg, source)?;
             if let Segment::Wildcard(_) = parsed {
@@ -89,10 +92,17 @@ impl Template {
                 if let Segment::Param(n) = &value {
                     check_unique(&mut names, n, source)?;
                 }
-                constraints.push(QueryConstraint { name: name.to_string(), value });
+                constraints.push(QueryConstraint {
+                    name: name.to_string(),
+                    value,
+                });
             }
         }
-        Ok(Template { segments, query: constraints, source: source.to_string() })
+        Ok(Template {
+            segments,
+            query: constraints,
+            source: source.to_string(),
+        })
     }
 
     /// Names of all captured parameters, in template order.
@@ -129,13 +139,21 @@ fn parse_segment(seg: &str, source: &str) -> Result<Segment, TemplateError> {
             Some(n) => (true, n),
             None => (false, inner),
         };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(TemplateError {
                 message: format!("url-template `{source}`: invalid parameter `{seg}`"),
                 hint: "parameter names are letters, digits, `_` and `-`, e.g. `{id}`",
             });
         }
-        return Ok(if wild { Segment::Wildcard(Some(name.to_string())) } else { Segment::Param(name.to_string()) });
+        return Ok(if wild {
+            Segment::Wildcard(Some(name.to_string()))
+        } else {
+            Segment::Param(name.to_string())
+        });
     }
     if seg.contains(['{', '}']) {
         return Err(TemplateError {
@@ -157,13 +175,25 @@ mod tests {
         assert_eq!(t.param_names().collect::<Vec<_>>(), ["id", "rest"]);
         let t = Template::parse("/get?a={b}&mode=fast").unwrap();
         assert_eq!(t.query.len(), 2);
-        assert_eq!(Template::parse("/*").unwrap().segments, vec![Segment::Wildcard(None)]);
+        assert_eq!(
+            Template::parse("/*").unwrap().segments,
+            vec![Segment::Wildcard(None)]
+        );
         assert!(Template::parse("/").unwrap().segments.is_empty());
     }
 
     #[test]
     fn rejects_bad_templates() {
-        for bad in ["orders", "/a//b", "/{*x}/b", "/{id}/{id}", "/a{b}", "/{}", "/x?a", "/x?a={*b}"] {
+        for bad in [
+            "orders",
+            "/a//b",
+            "/{*x}/b",
+            "/{id}/{id}",
+            "/a{b}",
+            "/{}",
+            "/x?a",
+            "/x?a={*b}",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
     }

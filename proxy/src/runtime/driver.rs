@@ -35,7 +35,9 @@ impl DriverChoice {
                 "" | "auto" => Ok(DriverChoice::Auto),
                 "uring" | "io_uring" | "io-uring" => Ok(DriverChoice::Force(Driver::IoUring)),
                 "epoll" | "legacy" => Ok(DriverChoice::Force(Driver::Epoll)),
-                other => Err(format!("TOLLGATE_DRIVER={other}: expected `uring`, `epoll` or `auto`")),
+                other => Err(format!(
+                    "TOLLGATE_DRIVER={other}: expected `uring`, `epoll` or `auto`"
+                )),
             },
         }
     }
@@ -52,7 +54,11 @@ impl std::fmt::Display for Driver {
 
 /// Builds a runtime for `choice` on the current thread and runs `make()` to completion.
 /// Returns the driver actually used.
-pub fn block_on<F, Fut>(choice: DriverChoice, entries: u32, make: F) -> io::Result<(Driver, Fut::Output)>
+pub fn block_on<F, Fut>(
+    choice: DriverChoice,
+    entries: u32,
+    make: F,
+) -> io::Result<(Driver, Fut::Output)>
 where
     F: FnOnce(Driver) -> Fut,
     Fut: Future,
@@ -66,7 +72,19 @@ where
         }
     };
     if want == Driver::IoUring {
-        match RuntimeBuilder::<IoUringDriver>::new().with_entries(entries).enable_timer().build() {
+        let built = RuntimeBuilder::<IoUringDriver>::new()
+            .with_entries(entries)
+            .uring_builder(uring_setup())
+            .enable_timer()
+            .build()
+            // Kernels before 6.1 refuse the setup flags: retry with the defaults.
+            .or_else(|_| {
+                RuntimeBuilder::<IoUringDriver>::new()
+                    .with_entries(entries)
+                    .enable_timer()
+                    .build()
+            });
+        match built {
             Ok(mut rt) => return Ok((Driver::IoUring, rt.block_on(make(Driver::IoUring)))),
             Err(e) if choice == DriverChoice::Auto => {
                 log_fallback(&format!("io_uring setup failed: {e}"));
@@ -74,8 +92,32 @@ where
             Err(e) => return Err(e),
         }
     }
-    let mut rt = RuntimeBuilder::<LegacyDriver>::new().enable_timer().build()?;
+    let mut rt = RuntimeBuilder::<LegacyDriver>::new()
+        .enable_timer()
+        .build()?;
     Ok((Driver::Epoll, rt.block_on(make(Driver::Epoll))))
+}
+
+/// io_uring setup flags for a thread-per-core shard. A shard is the ring's only
+/// submitter, so completion work is deferred to the shard's own `io_uring_enter`
+/// (`SINGLE_ISSUER | DEFER_TASKRUN`, kernel 6.1+) instead of interrupting it from
+/// whichever CPU the packet arrived on — on this project's 2-core VM that removed about
+/// a fifth of the CPU per proxied request (docs/architecture.md, "io_uring setup").
+/// `TOLLGATE_URING_SETUP=coop|none` selects the older modes for comparison.
+fn uring_setup() -> io_uring::Builder {
+    let mut b = io_uring::IoUring::builder();
+    match std::env::var("TOLLGATE_URING_SETUP").as_deref() {
+        Ok("none") => {}
+        Ok("coop") => {
+            b.setup_coop_taskrun().setup_taskrun_flag();
+        }
+        _ => {
+            b.setup_coop_taskrun()
+                .setup_single_issuer()
+                .setup_defer_taskrun();
+        }
+    }
+    b
 }
 
 fn log_fallback(why: &str) {

@@ -6,8 +6,8 @@
 //! the listening sockets down, which makes every pending `accept` fail; each shard then
 //! drains its own connections (see `drain`).
 
-mod driver;
 pub mod drain;
+mod driver;
 mod listeners;
 mod shard;
 

@@ -47,14 +47,15 @@ impl std::error::Error for StartError {}
 pub fn available_cpus() -> Vec<usize> {
     // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set, and
     // sched_getaffinity writes at most size_of::<cpu_set_t>() bytes into it.
-    let cpus = unsafe {
+    unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
             return Vec::new();
         }
-        (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect::<Vec<_>>()
-    };
-    cpus
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
 }
 
 /// Binds the listeners and starts `shards` shard threads (0 = one per available CPU).
@@ -65,14 +66,25 @@ pub fn start(
     choice: DriverChoice,
 ) -> Result<Gateway, StartError> {
     let cpus = available_cpus();
-    let shards = if shards == 0 { cpus.len().max(1) } else { shards };
+    let shards = if shards == 0 {
+        cpus.len().max(1)
+    } else {
+        shards
+    };
     let listeners = bind_reuseport(http, shards).map_err(|e| StartError::Bind(http, e))?;
-    let http_addr = listeners[0].local_addr().map_err(|e| StartError::Bind(http, e))?;
+    let http_addr = listeners[0]
+        .local_addr()
+        .map_err(|e| StartError::Bind(http, e))?;
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut listener_fds = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
     for (id, std_listener) in listeners.into_iter().enumerate() {
-        listener_fds.push(std_listener.as_fd().try_clone_to_owned().map_err(StartError::Thread)?);
+        listener_fds.push(
+            std_listener
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(StartError::Thread)?,
+        );
         let cpu = cpus.get(id % cpus.len().max(1)).copied();
         let snapshot = snapshot.clone();
         let shutdown = shutdown.clone();
@@ -82,7 +94,13 @@ pub fn start(
             .map_err(StartError::Thread)?;
         threads.push(handle);
     }
-    Ok(Gateway { http_addr, shards, shutdown, listener_fds, threads })
+    Ok(Gateway {
+        http_addr,
+        shards,
+        shutdown,
+        listener_fds,
+        threads,
+    })
 }
 
 fn shard_main(
@@ -108,7 +126,10 @@ fn shard_main(
                     return;
                 }
             };
-            crate::info!("shard {id} started on CPU {} with the {driver} driver", cpu.map_or("any".to_string(), |c| c.to_string()));
+            crate::info!(
+                "shard {id} started on CPU {} with the {driver} driver",
+                cpu.map_or("any".to_string(), |c| c.to_string())
+            );
             let shard = Rc::new(Shard::new(id, snapshot));
             serve_shard(shard, listener, &shutdown).await;
         }
@@ -138,6 +159,9 @@ impl Gateway {
     /// Waits for every shard to finish draining. Returns the drivers the shards ran on
     /// (`None` for a shard whose runtime failed to start).
     pub fn join(self) -> Vec<Option<Driver>> {
-        self.threads.into_iter().map(|t| t.join().ok().flatten()).collect()
+        self.threads
+            .into_iter()
+            .map(|t| t.join().ok().flatten())
+            .collect()
     }
 }

@@ -43,7 +43,12 @@ pub struct Client {
 pub async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr) {
     shard.drain.conn_opened();
     let _ = stream.set_nodelay(true);
-    let mut client = Client { stream, peer, buf: Vec::with_capacity(CLIENT_BUF), linger: false };
+    let mut client = Client {
+        stream,
+        peer,
+        buf: Vec::with_capacity(CLIENT_BUF),
+        linger: false,
+    };
     loop {
         if !wait_for_request(&shard, &mut client).await {
             break;
@@ -77,7 +82,12 @@ async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
     let Some(key) = shard.drain.park_idle(c.stream.as_raw_fd()) else {
         return false;
     };
-    let r = read_more(&mut c.stream, &mut c.buf, shard.snapshot.timeouts.keepalive_idle).await;
+    let r = read_more(
+        &mut c.stream,
+        &mut c.buf,
+        shard.snapshot.timeouts.keepalive_idle,
+    )
+    .await;
     shard.drain.unpark(key);
     matches!(r, Read::Data(_)) && !shard.drain.draining()
 }
@@ -97,9 +107,19 @@ async fn handle(shard: &Shard, c: &mut Client, s: &mut Scratch) -> Next {
             }
         }
         if c.buf.len() == c.buf.capacity() {
-            let grow = c.buf.capacity().min(snap.head_limits.max_header_bytes.saturating_sub(c.buf.len()));
+            let grow = c.buf.capacity().min(
+                snap.head_limits
+                    .max_header_bytes
+                    .saturating_sub(c.buf.len()),
+            );
             if grow == 0 {
-                send_error(&mut c.stream, &mut s.out, GatewayError::HeaderTooLarge, true).await;
+                send_error(
+                    &mut c.stream,
+                    &mut s.out,
+                    GatewayError::HeaderTooLarge,
+                    true,
+                )
+                .await;
                 return Next::Close;
             }
             c.buf.reserve_exact(grow);
@@ -123,13 +143,18 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
     if path == STATUS_PATH && (method == b"GET" || method == b"HEAD") && !has_body {
         consume(&mut c.buf, head.head_len);
         s.out.clear();
-        s.out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n");
+        s.out
+            .extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n");
         if !head.keep_alive {
             s.out.extend_from_slice(b"connection: close\r\n");
         }
         s.out.extend_from_slice(b"\r\n");
         let ok = write_all(&mut c.stream, &mut s.out).await.is_ok();
-        return if ok && head.keep_alive { Next::KeepAlive } else { Next::Close };
+        return if ok && head.keep_alive {
+            Next::KeepAlive
+        } else {
+            Next::Close
+        };
     }
 
     let query = head.query.map(|q| q.get(&c.buf));
@@ -142,10 +167,18 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
         }
     }
     let api = snap.routes.api(route.api);
-    let (Some(service), Some(addr)) = (api.service_url.as_ref(), snap.api_backends[route.api.0 as usize]) else {
+    let (Some(service), Some(addr)) = (
+        api.service_url.as_ref(),
+        snap.api_backends[route.api.0 as usize],
+    ) else {
         return reject(c, s, &head, GatewayError::NoBackendUrl).await;
     };
-    let exchange = Exchange { head: &head, route, service, addr };
+    let exchange = Exchange {
+        head: &head,
+        route,
+        service,
+        addr,
+    };
     forward(shard, c, s, exchange).await
 }
 

@@ -57,7 +57,10 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     let method = head.method.get(&c.buf);
     let info = ReqInfo {
         is_head: method == b"HEAD",
-        idempotent: matches!(method, b"GET" | b"HEAD" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE"),
+        idempotent: matches!(
+            method,
+            b"GET" | b"HEAD" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE"
+        ),
         keep_alive: head.keep_alive,
         http10: head.minor_version == 0,
         expect_continue: head.expect_continue,
@@ -96,7 +99,11 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         attempt += 1;
         let mut up = match shard.pool.take(x.addr) {
             Some(up) => up,
-            None => match shard.pool.connect(x.addr, snap.timeouts.backend_connect).await {
+            None => match shard
+                .pool
+                .connect(x.addr, snap.timeouts.backend_connect)
+                .await
+            {
                 Ok(up) => up,
                 Err(e) => {
                     let err = match e {
@@ -113,7 +120,14 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
             if retry_ok {
                 continue;
             }
-            return fail(c, s, GatewayError::BackendConnectionFailure, whole_request_buffered, info).await;
+            return fail(
+                c,
+                s,
+                GatewayError::BackendConnectionFailure,
+                whole_request_buffered,
+                info,
+            )
+            .await;
         }
         if !whole_request_buffered {
             if info.expect_continue {
@@ -123,7 +137,15 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
                     return Next::Close;
                 }
             }
-            match relay(&mut c.stream, &mut up.stream, &mut c.buf, &mut body, snap.timeouts.client_header).await {
+            match relay(
+                &mut c.stream,
+                &mut up.stream,
+                &mut c.buf,
+                &mut body,
+                snap.timeouts.client_header,
+            )
+            .await
+            {
                 Ok(()) => {}
                 Err(RelayError::Destination(_)) => {
                     return fail(c, s, GatewayError::BackendConnectionFailure, false, info).await;
@@ -146,9 +168,18 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
             Ok(resp) => break (up, resp),
             Err(HeadFailure::ClosedEarly) if retry_ok => continue,
             Err(HeadFailure::ClosedEarly) | Err(HeadFailure::Io) => {
-                return fail(c, s, GatewayError::BackendProtocol("connection closed or reset"), true, info).await;
+                return fail(
+                    c,
+                    s,
+                    GatewayError::BackendProtocol("connection closed or reset"),
+                    true,
+                    info,
+                )
+                .await;
             }
-            Err(HeadFailure::Timeout) => return fail(c, s, GatewayError::BackendTimeout, true, info).await,
+            Err(HeadFailure::Timeout) => {
+                return fail(c, s, GatewayError::BackendTimeout, true, info).await
+            }
             Err(HeadFailure::Malformed(why)) => {
                 return fail(c, s, GatewayError::BackendProtocol(why), true, info).await;
             }
@@ -171,12 +202,15 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     s.out.clear();
     response_head::write(&mut s.out, &s.ubuf, &resp, &s.resp_headers, conn);
     consume(&mut s.ubuf, resp.head_len);
-    if write_all(&mut c.stream, &mut s.out).await.is_err() {
-        return Next::Close;
-    }
     if upgrade {
+        if write_all(&mut c.stream, &mut s.out).await.is_err() {
+            return Next::Close;
+        }
         let pending = std::mem::replace(&mut s.ubuf, Vec::with_capacity(UPSTREAM_BUF));
-        return Next::Tunnel(Box::new(Tunnel { backend: up.stream, backend_pending: pending }));
+        return Next::Tunnel(Box::new(Tunnel {
+            backend: up.stream,
+            backend_pending: pending,
+        }));
     }
     let mut framing = match resp.framing {
         ResponseFraming::None => Framing::Length(0),
@@ -184,7 +218,39 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         ResponseFraming::Chunked => Framing::Chunked(ChunkedScanner::new(u64::MAX)),
         ResponseFraming::UntilClose => Framing::UntilClose,
     };
-    match relay(&mut up.stream, &mut c.stream, &mut s.ubuf, &mut framing, snap.timeouts.backend_response).await {
+    // The part of the body that came with the head goes out in the same write.
+    if take_buffered_body(&mut framing, &mut s.ubuf, &mut s.out).is_err() {
+        return fail(
+            c,
+            s,
+            GatewayError::BackendProtocol("invalid chunked body"),
+            true,
+            info,
+        )
+        .await;
+    }
+    if write_all(&mut c.stream, &mut s.out).await.is_err() {
+        return Next::Close;
+    }
+    if framing.is_done() {
+        if resp.keep_alive && s.ubuf.is_empty() {
+            shard.pool.put(up);
+        }
+        return if conn == ClientConn::Close {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        };
+    }
+    match relay(
+        &mut up.stream,
+        &mut c.stream,
+        &mut s.ubuf,
+        &mut framing,
+        snap.timeouts.backend_response,
+    )
+    .await
+    {
         Ok(()) => {
             // Anything the backend sent past its response means it cannot be trusted.
             if resp.keep_alive && !until_close && s.ubuf.is_empty() {
@@ -214,7 +280,7 @@ fn take_buffered_body(
             n as usize
         }
         Framing::Chunked(scanner) => scanner.scan(buf)?.consumed,
-        Framing::UntilClose => 0,
+        Framing::UntilClose => buf.len(),
     };
     out.extend_from_slice(&buf[..n]);
     consume(buf, n);
@@ -246,7 +312,13 @@ async fn read_response_head(
     let mut got_bytes = false;
     loop {
         if !s.ubuf.is_empty() {
-            match parse_response(&s.ubuf, info.is_head, max, snap.limits.max_headers, &mut s.resp_headers) {
+            match parse_response(
+                &s.ubuf,
+                info.is_head,
+                max,
+                snap.limits.max_headers,
+                &mut s.resp_headers,
+            ) {
                 Ok(resp) if resp.is_interim() && resp.status != 101 => {
                     if resp.status != 100 {
                         s.out.clear();
@@ -286,7 +358,13 @@ async fn read_response_head(
 
 /// Answers a backend failure. The client connection survives only when the request was
 /// fully read (its framing is intact) and the client wants keep-alive.
-async fn fail(c: &mut Client, s: &mut Scratch, err: GatewayError, request_consumed: bool, info: ReqInfo) -> Next {
+async fn fail(
+    c: &mut Client,
+    s: &mut Scratch,
+    err: GatewayError,
+    request_consumed: bool,
+    info: ReqInfo,
+) -> Next {
     crate::debug!("{}: {err}", err.reason());
     let close = !request_consumed || !info.keep_alive;
     c.linger = !request_consumed;

@@ -20,7 +20,11 @@ pub enum Read {
 
 /// Reads into the spare capacity of `buf` (after `buf.len()`), within `limit`.
 /// `buf` must have spare capacity.
-pub async fn read_more<S: AsyncReadRent>(stream: &mut S, buf: &mut Vec<u8>, limit: Duration) -> Read {
+pub async fn read_more<S: AsyncReadRent>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    limit: Duration,
+) -> Read {
     debug_assert!(buf.capacity() > buf.len(), "read_more needs spare capacity");
     let len = buf.len();
     let cap = buf.capacity();

@@ -76,13 +76,18 @@ where
     loop {
         let (n, done) = framing.take(buf).map_err(RelayError::Chunked)?;
         if n > 0 {
-            write_range(dst, buf, 0, n).await.map_err(RelayError::Destination)?;
+            write_range(dst, buf, 0, n)
+                .await
+                .map_err(RelayError::Destination)?;
             consume(buf, n);
         }
         if done {
             return Ok(());
         }
-        debug_assert!(buf.is_empty(), "an unfinished body consumes every byte it is given");
+        debug_assert!(
+            buf.is_empty(),
+            "an unfinished body consumes every byte it is given"
+        );
         match read_more(src, buf, read_timeout).await {
             Read::Data(_) => {}
             Read::Eof if matches!(framing, Framing::UntilClose) => return Ok(()),

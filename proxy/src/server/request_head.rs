@@ -14,21 +14,34 @@ use std::net::IpAddr;
 use tollgate_core::config::Forwarded;
 use tollgate_core::routing::ServiceUrl;
 
-use crate::http::v1::HeaderSpan;
 use crate::http::v1::request::RequestHead;
+use crate::http::v1::HeaderSpan;
 
 /// Hop-by-hop fields never forwarded (RFC 9110 §7.6.1, plus the usual extras).
-const HOP_BY_HOP: [&str; 7] =
-    ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "proxy-authorization", "expect"];
+const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "upgrade",
+    "proxy-authorization",
+    "expect",
+];
 
 /// True when `name` is hop-by-hop by itself or is listed in a `Connection` field.
 pub fn is_hop_by_hop(buf: &[u8], headers: &[HeaderSpan], h: &HeaderSpan) -> bool {
     let name = h.name.get(buf);
-    if HOP_BY_HOP.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes())) {
+    if HOP_BY_HOP
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    {
         return true;
     }
     headers.iter().filter(|c| c.is(buf, "connection")).any(|c| {
-        c.value.get(buf).split(|&b| b == b',').any(|tok| tok.trim_ascii().eq_ignore_ascii_case(name))
+        c.value
+            .get(buf)
+            .split(|&b| b == b',')
+            .any(|tok| tok.trim_ascii().eq_ignore_ascii_case(name))
     })
 }
 
@@ -43,7 +56,13 @@ pub struct Target<'a> {
 }
 
 /// Appends the upstream request head for `head` (parsed from `buf`) to `out`.
-pub fn write(out: &mut Vec<u8>, buf: &[u8], head: &RequestHead, headers: &[HeaderSpan], t: &Target<'_>) {
+pub fn write(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    head: &RequestHead,
+    headers: &[HeaderSpan],
+    t: &Target<'_>,
+) {
     out.extend_from_slice(head.method.get(buf));
     out.push(b' ');
     out.extend_from_slice(t.service.base_path.as_bytes());
@@ -55,7 +74,11 @@ pub fn write(out: &mut Vec<u8>, buf: &[u8], head: &RequestHead, headers: &[Heade
         out.push(b'?');
         out.extend_from_slice(q);
     }
-    out.extend_from_slice(if head.minor_version == 0 { b" HTTP/1.0\r\n" } else { b" HTTP/1.1\r\n" });
+    out.extend_from_slice(if head.minor_version == 0 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
 
     let mut xff: Option<&[u8]> = None;
     for h in headers {

@@ -5,8 +5,8 @@
 //! its chunked form. The gateway adds its own `Connection` field when it will close the
 //! connection, and `Connection: upgrade` + `Upgrade` on a 101.
 
-use crate::http::v1::HeaderSpan;
 use crate::http::v1::response::ResponseHead;
+use crate::http::v1::HeaderSpan;
 
 use super::request_head::is_hop_by_hop;
 
@@ -20,7 +20,13 @@ pub enum ClientConn {
     Upgrade,
 }
 
-pub fn write(out: &mut Vec<u8>, buf: &[u8], head: &ResponseHead, headers: &[HeaderSpan], conn: ClientConn) {
+pub fn write(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    head: &ResponseHead,
+    headers: &[HeaderSpan],
+    conn: ClientConn,
+) {
     out.extend_from_slice(b"HTTP/1.1 ");
     let status = head.status;
     out.extend_from_slice(&[

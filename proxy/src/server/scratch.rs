@@ -48,20 +48,26 @@ impl Scratch {
 }
 
 pub struct ScratchPool {
-    free: RefCell<Vec<Box<Scratch>>>,
+    free: RefCell<Vec<Scratch>>,
     max_headers: usize,
 }
 
 impl ScratchPool {
     pub fn new(max_headers: usize) -> ScratchPool {
-        ScratchPool { free: RefCell::new(Vec::new()), max_headers }
+        ScratchPool {
+            free: RefCell::new(Vec::new()),
+            max_headers,
+        }
     }
 
-    pub fn take(&self) -> Box<Scratch> {
-        self.free.borrow_mut().pop().unwrap_or_else(|| Box::new(Scratch::new(self.max_headers)))
+    pub fn take(&self) -> Scratch {
+        self.free
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| Scratch::new(self.max_headers))
     }
 
-    pub fn put(&self, mut s: Box<Scratch>) {
+    pub fn put(&self, mut s: Scratch) {
         s.reset();
         // A buffer that grew far beyond its normal size is dropped rather than kept, and
         // so is one that a timed-out read left empty (its storage went with the read).

@@ -15,7 +15,12 @@ pub struct Tunnel {
 
 /// Copies client ⇄ backend until both directions finish. `client_pending` and
 /// `backend_pending` are bytes already read from each side and not yet forwarded.
-pub async fn run(client: TcpStream, backend: TcpStream, client_pending: Vec<u8>, backend_pending: Vec<u8>) {
+pub async fn run(
+    client: TcpStream,
+    backend: TcpStream,
+    client_pending: Vec<u8>,
+    backend_pending: Vec<u8>,
+) {
     let (mut cr, mut cw) = client.into_split();
     let (mut br, mut bw) = backend.into_split();
     let up = async {

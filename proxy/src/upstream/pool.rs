@@ -36,7 +36,10 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(settings: PoolSettings) -> Pool {
-        Pool { idle: RefCell::new(HashMap::new()), settings }
+        Pool {
+            idle: RefCell::new(HashMap::new()),
+            settings,
+        }
     }
 
     /// Takes the most recently returned live connection to `addr`, if any.
@@ -46,7 +49,11 @@ impl Pool {
         let now = Instant::now();
         while let Some(c) = list.pop() {
             if now.duration_since(c.since) <= self.settings.idle_timeout {
-                return Some(Upstream { stream: c.stream, addr, reused: true });
+                return Some(Upstream {
+                    stream: c.stream,
+                    addr,
+                    reused: true,
+                });
             }
             // Expired: dropping closes it. Everything below it is older: drop them too.
             list.clear();
@@ -57,20 +64,33 @@ impl Pool {
     /// Returns a connection whose last exchange completed cleanly.
     pub fn put(&self, up: Upstream) {
         let mut idle = self.idle.borrow_mut();
-        let list = idle.entry(up.addr).or_insert_with(|| Vec::with_capacity(self.settings.max_idle_per_backend));
+        let list = idle
+            .entry(up.addr)
+            .or_insert_with(|| Vec::with_capacity(self.settings.max_idle_per_backend));
         if list.len() >= self.settings.max_idle_per_backend {
             // Full: evict the oldest, keep the newest.
             list.remove(0);
         }
-        list.push(Idle { stream: up.stream, since: Instant::now() });
+        list.push(Idle {
+            stream: up.stream,
+            since: Instant::now(),
+        });
     }
 
     /// Opens a new connection within `timeout`.
-    pub async fn connect(&self, addr: SocketAddr, timeout: Duration) -> Result<Upstream, ConnectError> {
+    pub async fn connect(
+        &self,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<Upstream, ConnectError> {
         match monoio::time::timeout(timeout, TcpStream::connect_addr(addr)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
-                Ok(Upstream { stream, addr, reused: false })
+                Ok(Upstream {
+                    stream,
+                    addr,
+                    reused: false,
+                })
             }
             Ok(Err(e)) => Err(ConnectError::Io(e)),
             Err(_) => Err(ConnectError::Timeout),

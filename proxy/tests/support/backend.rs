@@ -64,14 +64,21 @@ impl Backend {
     }
 
     pub fn last_head(&self) -> String {
-        self.heads.lock().unwrap().last().cloned().unwrap_or_default()
+        self.heads
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn serve(&self, mut s: TcpStream, reply: Reply) {
         let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
         let mut pending: Vec<u8> = Vec::new();
         loop {
-            let Some(head) = read_head(&mut s, &mut pending) else { return };
+            let Some(head) = read_head(&mut s, &mut pending) else {
+                return;
+            };
             self.requests.fetch_add(1, Ordering::SeqCst);
             self.heads.lock().unwrap().push(head.clone());
             match reply {
@@ -85,16 +92,20 @@ impl Backend {
                 }
                 _ => {}
             }
-            let Some(n) = read_body(&mut s, &mut pending, &head) else { return };
+            let Some(n) = read_body(&mut s, &mut pending, &head) else {
+                return;
+            };
             self.body_bytes.lock().unwrap().push(n);
             let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
             let is_head = head.starts_with("HEAD ");
             let ok = if let Some(size) = target.strip_prefix("/v1/download/") {
                 let size: usize = size.parse().unwrap_or(0);
-                write!(s, "HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").is_ok() && write_zeros(&mut s, size)
+                write!(s, "HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").is_ok()
+                    && write_zeros(&mut s, size)
             } else if target == "/v1/slow" {
                 std::thread::sleep(Duration::from_millis(1500));
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow").is_ok()
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow")
+                    .is_ok()
             } else if target == "/v1/chunked" {
                 s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
                     .is_ok()
@@ -118,7 +129,10 @@ impl Backend {
                 write!(s, "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-backend: yes\r\ncontent-length: {}\r\n\r\n{extra}", body.len())
                     .is_ok()
             };
-            if !ok || reply == Reply::CloseSilently || head.to_ascii_lowercase().contains("connection: close") {
+            if !ok
+                || reply == Reply::CloseSilently
+                || head.to_ascii_lowercase().contains("connection: close")
+            {
                 return;
             }
         }

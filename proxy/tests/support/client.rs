@@ -16,7 +16,9 @@ impl Response {
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().skip(1).find_map(|l| {
             let (n, v) = l.split_once(':')?;
-            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
         })
     }
     pub fn text(&self) -> String {
@@ -48,7 +50,11 @@ pub fn read_response(s: &mut TcpStream, head_request: bool) -> Option<Response> 
     }
     let head = String::from_utf8_lossy(&buf).into_owned();
     let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    let mut resp = Response { status, head, body: Vec::new() };
+    let mut resp = Response {
+        status,
+        head,
+        body: Vec::new(),
+    };
     if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
         return Some(resp);
     }
@@ -56,14 +62,19 @@ pub fn read_response(s: &mut TcpStream, head_request: bool) -> Option<Response> 
         let mut body = vec![0u8; len.parse().ok()?];
         s.read_exact(&mut body).ok()?;
         resp.body = body;
-    } else if resp.header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+    } else if resp
+        .header("transfer-encoding")
+        .is_some_and(|t| t.contains("chunked"))
+    {
         loop {
             let mut line = Vec::new();
             while !line.ends_with(b"\r\n") {
                 s.read_exact(&mut byte).ok()?;
                 line.push(byte[0]);
             }
-            let size = usize::from_str_radix(String::from_utf8_lossy(&line).trim().split(';').next()?, 16).ok()?;
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&line).trim().split(';').next()?, 16)
+                    .ok()?;
             let mut chunk = vec![0u8; size + 2];
             s.read_exact(&mut chunk).ok()?;
             if size == 0 {
@@ -87,7 +98,10 @@ pub fn get(addr: SocketAddr, path: &str) -> Response {
 
 /// Parses the status code of a raw response text.
 pub fn status_of(text: &str) -> u16 {
-    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The body of a raw response text (after the blank line).

@@ -39,11 +39,18 @@ impl Gateway {
         let cfg = dir.join("gateway.yaml");
         std::fs::write(&cfg, yaml).unwrap();
         let mut cmd = Command::new(binary());
-        cmd.args(["run", "--listen", "127.0.0.1:0", "--shards", &shards.to_string(), "--config"])
-            .arg(&cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+            "--shards",
+            &shards.to_string(),
+            "--config",
+        ])
+        .arg(&cfg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -65,10 +72,18 @@ impl Gateway {
             Ok(a) => a.parse().unwrap(),
             Err(_) => {
                 let _ = child.kill();
-                panic!("gateway did not start; log:\n{}", log.lock().unwrap().join("\n"));
+                panic!(
+                    "gateway did not start; log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
             }
         };
-        Gateway { addr, child, log, dir }
+        Gateway {
+            addr,
+            child,
+            log,
+            dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -101,7 +116,8 @@ impl Gateway {
 
     /// Resident set size of the gateway process, in KiB.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("VmRSS:"))

@@ -51,7 +51,11 @@ fn find(t: &RouteTable, m: &str, target: &str) -> Option<(String, String, Vec<St
     let ps = params
         .iter()
         .map(|p| {
-            let src = if p.in_query { query.unwrap() } else { path.as_bytes() };
+            let src = if p.in_query {
+                query.unwrap()
+            } else {
+                path.as_bytes()
+            };
             format!(
                 "{}={}",
                 op.param_names[p.name as usize],
@@ -82,7 +86,8 @@ fn longest_prefix_and_template_precedence() {
     route!(t, "GET" "/orders/orders/latest" => "orders" "latest" []);
     route!(t, "GET" "/orders/v2/orders/7" => "orders-v2" "get" ["id=7"]);
     route!(t, "GET" "/orders/orders/5/lines/a/b" => "orders" "lines" ["id=5", "rest=a/b"]);
-    route!(t, "GET" "/orders/orders/5/lines" => None);
+    // A wildcard matches zero or more segments.
+    route!(t, "GET" "/orders/orders/5/lines" => "orders" "lines" ["id=5", "rest="]);
     route!(t, "POST" "/orders/orders" => "orders" "create" []);
     route!(t, "POST" "/orders/orders/" => "orders" "create" []);
     route!(t, "GET" "/ordersx/1" => "root" "any" []);
@@ -110,7 +115,8 @@ fn lookup_does_not_allocate_params_beyond_capacity() {
     let mut params = Vec::with_capacity(8);
     let cap = params.capacity();
     for _ in 0..3 {
-        t.lookup(b"GET", b"/orders/orders/5/lines/x", None, &mut params).unwrap();
+        t.lookup(b"GET", b"/orders/orders/5/lines/x", None, &mut params)
+            .unwrap();
     }
     assert_eq!(params.capacity(), cap);
 }
