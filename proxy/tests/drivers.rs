@@ -4,7 +4,6 @@
 mod support;
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::time::Duration;
 
 use support::client::read_response;
@@ -14,7 +13,7 @@ use support::{Backend, Gateway, Reply};
 fn exercise(driver: &str) {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start_with(&config(be.addr, ""), &[("TOLLGATE_DRIVER", driver)], 2);
-    let mut s = TcpStream::connect(gw.addr).unwrap();
+    let mut s = support::client::connect(gw.addr);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     for i in 0..50 {
         write!(

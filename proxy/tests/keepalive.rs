@@ -13,7 +13,7 @@ use support::gateway::config;
 use support::{Backend, Gateway, Reply};
 
 fn conn(gw: &Gateway) -> TcpStream {
-    let s = TcpStream::connect(gw.addr).unwrap();
+    let s = support::client::connect(gw.addr);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s
 }

@@ -16,7 +16,7 @@ fn sigterm_drains_in_flight_requests_then_exits_zero() {
     let be = Backend::start(Reply::Normal);
     let mut gw = Gateway::start(&config(be.addr, ""));
     // An idle keep-alive connection…
-    let mut idle = TcpStream::connect(gw.addr).unwrap();
+    let mut idle = support::client::connect(gw.addr);
     idle.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     idle.write_all(b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -52,7 +52,7 @@ fn shutdown_grace_bounds_the_drain() {
     let mut gw = Gateway::start(&config(be.addr, "  timeouts: { shutdown-grace: 500ms }"));
     let addr = gw.addr;
     std::thread::spawn(move || {
-        let mut s = TcpStream::connect(addr).unwrap();
+        let mut s = support::client::connect(addr);
         let _ = s.write_all(b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n");
         let mut b = Vec::new();
         let _ = s.read_to_end(&mut b);

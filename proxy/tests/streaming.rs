@@ -4,7 +4,6 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ fn upload_50mb_streams_with_bounded_memory() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start_with(&config(be.addr, ""), &[], 1);
     let rss_before = gw.rss_kib();
-    let mut s = TcpStream::connect(gw.addr).unwrap();
+    let mut s = support::client::connect(gw.addr);
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         s,
@@ -51,7 +50,7 @@ fn upload_50mb_streams_with_bounded_memory() {
 fn chunked_upload_streams() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start_with(&config(be.addr, ""), &[], 1);
-    let mut s = TcpStream::connect(gw.addr).unwrap();
+    let mut s = support::client::connect(gw.addr);
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         s,
@@ -79,7 +78,7 @@ fn download_50mb_streams_with_bounded_memory() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start_with(&config(be.addr, ""), &[], 1);
     let rss_before = gw.rss_kib();
-    let mut s = TcpStream::connect(gw.addr).unwrap();
+    let mut s = support::client::connect(gw.addr);
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         s,

@@ -3,7 +3,6 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use support::client::read_response;
@@ -14,7 +13,7 @@ use support::{Backend, Gateway, Reply};
 fn websocket_echo_through_the_gateway() {
     let be = Backend::start(Reply::Normal);
     let gw = Gateway::start(&config(be.addr, ""));
-    let mut s = TcpStream::connect(gw.addr).unwrap();
+    let mut s = support::client::connect(gw.addr);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(
         b"GET /orders/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",

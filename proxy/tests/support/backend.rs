@@ -3,7 +3,8 @@
 //!
 //! Paths (after the service URL's `/v1`): `/download/N` answers N bytes; `/slow`
 //! answers after 1.5 s; `/ws` accepts a WebSocket upgrade and echoes bytes; `/chunked`
-//! answers a chunked body; anything else answers 200 with the received head as body.
+//! answers a chunked body; `/early-hints` a 103 then a 200; `/no-content` a 204;
+//! anything else answers 200 with the received head as body.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -105,6 +106,12 @@ impl Backend {
             } else if target == "/v1/slow" {
                 std::thread::sleep(Duration::from_millis(1500));
                 s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow")
+                    .is_ok()
+            } else if target == "/v1/early-hints" {
+                s.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .is_ok()
+            } else if target == "/v1/no-content" {
+                s.write_all(b"HTTP/1.1 204 No Content\r\nx-empty: 1\r\n\r\n")
                     .is_ok()
             } else if target == "/v1/chunked" {
                 s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")

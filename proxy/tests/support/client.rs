@@ -26,9 +26,17 @@ impl Response {
     }
 }
 
+/// A new connection with Nagle off (tests write heads in pieces) and a read timeout.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
 /// Sends `bytes` on a new connection, half-closes, and reads everything until EOF.
 pub fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
+    let mut s = connect(addr);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(bytes).unwrap();
     let _ = s.shutdown(std::net::Shutdown::Write);
@@ -90,7 +98,7 @@ pub fn read_response(s: &mut TcpStream, head_request: bool) -> Option<Response> 
 
 /// One GET on a new connection.
 pub fn get(addr: SocketAddr, path: &str) -> Response {
-    let mut s = TcpStream::connect(addr).unwrap();
+    let mut s = connect(addr);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: gw.test\r\n\r\n").unwrap();
     read_response(&mut s, false).expect("a response")

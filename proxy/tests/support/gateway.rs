@@ -158,6 +158,8 @@ apis:
       - {{ id: ws, method: GET, url-template: "/ws" }}
       - {{ id: slow, method: GET, url-template: "/slow" }}
       - {{ id: chunked, method: GET, url-template: "/chunked" }}
+      - {{ id: early-hints, method: GET, url-template: "/early-hints" }}
+      - {{ id: no-content, method: GET, url-template: "/no-content" }}
 "#
     )
 }
