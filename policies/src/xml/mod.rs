@@ -1,0 +1,1 @@
+//! Policy XML with positions (being built).
