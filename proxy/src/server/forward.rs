@@ -84,13 +84,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         BodyFraming::Chunked => Framing::Chunked(ChunkedScanner::new(snap.limits.max_body_bytes)),
     };
     if let Err(e) = take_buffered_body(&mut body, &mut c.buf, &mut s.out) {
-        let err = match e {
-            ChunkError::TooLarge => GatewayError::BodyTooLarge,
-            _ => GatewayError::BadRequest("invalid chunked body"),
-        };
-        send_error(&mut c.stream, &mut s.out, err, true).await;
-        c.linger = true;
-        return Next::Close;
+        return reject_body(c, s, e).await;
     }
     let whole_request_buffered = body.is_done();
 
@@ -150,15 +144,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
                 Err(RelayError::Destination(_)) => {
                     return fail(c, s, GatewayError::BackendConnectionFailure, false, info).await;
                 }
-                Err(RelayError::Chunked(e)) => {
-                    let err = match e {
-                        ChunkError::TooLarge => GatewayError::BodyTooLarge,
-                        _ => GatewayError::BadRequest("invalid chunked body"),
-                    };
-                    send_error(&mut c.stream, &mut s.out, err, true).await;
-                    c.linger = true;
-                    return Next::Close;
-                }
+                Err(RelayError::Chunked(e)) => return reject_body(c, s, e).await,
                 // The client went away or stalled mid-body: nothing to answer.
                 Err(_) => return Next::Close,
             }
@@ -354,6 +340,17 @@ async fn read_response_head(
             Read::TimedOut => return Err(HeadFailure::Timeout),
         }
     }
+}
+
+/// Answers a request whose chunked body turned out invalid or too large, and closes.
+async fn reject_body(c: &mut Client, s: &mut Scratch, e: ChunkError) -> Next {
+    let err = match e {
+        ChunkError::TooLarge => GatewayError::BodyTooLarge,
+        _ => GatewayError::BadRequest("invalid chunked body"),
+    };
+    send_error(&mut c.stream, &mut s.out, err, true).await;
+    c.linger = true;
+    Next::Close
 }
 
 /// Answers a backend failure. The client connection survives only when the request was
