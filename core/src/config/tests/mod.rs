@@ -1,7 +1,9 @@
 //! Loader tests: whole files in, `Loaded` or diagnostics out. Split by topic: `load.rs`
 //! (reading, defaults), `errors.rs` (structural errors), `rules.rs` (validation),
-//! `values.rs` (named values, secrets, show).
+//! `values.rs` (named values, secrets, show), `docs.rs` (docs/configuration.md against
+//! the model).
 
+mod docs;
 mod errors;
 mod load;
 mod rules;
