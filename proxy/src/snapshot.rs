@@ -48,7 +48,8 @@ pub struct SnapshotError {
 impl Snapshot {
     pub fn build(loaded: &Loaded) -> Result<Snapshot, SnapshotError> {
         let config: &Config = &loaded.config;
-        let routes = RouteTable::build(config).map_err(|routes| SnapshotError { routes })?;
+        let routes = RouteTable::build(config, &loaded.named_values)
+            .map_err(|routes| SnapshotError { routes })?;
         let mut errors = Vec::new();
         let mut api_backends = Vec::with_capacity(routes.apis.len());
         for (i, api) in routes.apis.iter().enumerate() {

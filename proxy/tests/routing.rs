@@ -131,3 +131,33 @@ fn head_requests_and_chunked_responses_relay() {
     assert_eq!(status_of(&text), 200, "{text}");
     assert_eq!(body_of(&text), "", "HEAD has no body");
 }
+
+#[test]
+fn named_values_fill_the_service_url() {
+    let be = Backend::start(Reply::Normal);
+    let yaml = format!(
+        "named-values:\n  orders-host: {{ value: \"{}\" }}\napis:\n  - id: o\n    path: o\n    service-url: http://{{{{orders-host}}}}/base\n    subscription-required: false\n    operations:\n      - {{ id: g, method: GET, url-template: \"/*\" }}\n",
+        be.addr
+    );
+    let gw = Gateway::start(&yaml);
+    assert_eq!(get(gw.addr, "/o/x").status, 200);
+    assert!(
+        be.last_head().starts_with("GET /base/x HTTP/1.1"),
+        "{}",
+        be.last_head()
+    );
+}
+
+#[test]
+fn pooling_can_be_disabled() {
+    let be = Backend::start(Reply::Normal);
+    let gw = Gateway::start_with(
+        &config(be.addr, "  pool: { max-idle-per-backend: 0 }"),
+        &[],
+        1,
+    );
+    for i in 0..3 {
+        assert_eq!(get(gw.addr, &format!("/orders/orders/{i}")).status, 200);
+    }
+    assert_eq!(be.connection_count(), 3);
+}

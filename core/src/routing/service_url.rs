@@ -22,10 +22,11 @@ pub enum Scheme {
 impl ServiceUrl {
     /// Parses an absolute http(s) URL. Queries and fragments are not allowed in a base URL.
     pub fn parse(url: &str) -> Result<ServiceUrl, String> {
-        let (scheme, rest) = if let Some(r) = url.strip_prefix("http://") {
-            (Scheme::Http, r)
-        } else if let Some(r) = url.strip_prefix("https://") {
-            (Scheme::Https, r)
+        let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+        let (scheme, rest) = if lower.starts_with("http://") {
+            (Scheme::Http, &url[7..])
+        } else if lower.starts_with("https://") {
+            (Scheme::Https, &url[8..])
         } else {
             return Err(format!("`{url}` is not an http:// or https:// URL"));
         };
@@ -98,6 +99,11 @@ mod tests {
         assert_eq!(
             (u.port, u.base_path.as_str(), u.scheme),
             (443, "", Scheme::Https)
+        );
+        let u = ServiceUrl::parse("HTTP://Example.com/x").unwrap();
+        assert_eq!(
+            (u.scheme, u.host.as_str(), u.port),
+            (Scheme::Http, "Example.com", 80)
         );
         let u = ServiceUrl::parse("http://[::1]:8080/x").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 8080));

@@ -2,7 +2,9 @@
 
 use super::service_url::ServiceUrl;
 use super::template::{Segment, Template};
-use crate::config::Config;
+use std::collections::BTreeMap;
+
+use crate::config::{named_values, Config, NamedValue};
 
 /// Index of an API in [`RouteTable::apis`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,12 +69,28 @@ pub struct RouteTable {
 
 impl RouteTable {
     /// Compiles the route table from a loaded configuration; reports every bad route.
-    pub fn build(config: &Config) -> Result<RouteTable, Vec<RouteError>> {
+    /// `{{named values}}` in service URLs are substituted from `named_values`.
+    pub fn build(
+        config: &Config,
+        named_values: &BTreeMap<String, NamedValue>,
+    ) -> Result<RouteTable, Vec<RouteError>> {
         let mut errors = Vec::new();
         let mut apis = Vec::with_capacity(config.apis.len());
         for (ai, api) in config.apis.iter().enumerate() {
-            let service_url = match api.service_url.as_deref() {
-                Some(u) => match ServiceUrl::parse(u) {
+            let substituted = api
+                .service_url
+                .as_deref()
+                .map(|u| named_values::substitute(u, named_values));
+            let service_url = match substituted {
+                Some(None) => {
+                    errors.push(RouteError {
+                        key_path: format!("apis[{ai}].service-url"),
+                        message: "refers to an undefined named value".into(),
+                        hint: "define it under named-values".into(),
+                    });
+                    None
+                }
+                Some(Some(u)) => match ServiceUrl::parse(&u) {
                     Ok(s) => Some(s),
                     Err(message) => {
                         errors.push(RouteError {

@@ -63,6 +63,9 @@ impl Pool {
 
     /// Returns a connection whose last exchange completed cleanly.
     pub fn put(&self, up: Upstream) {
+        if self.settings.max_idle_per_backend == 0 {
+            return; // pooling disabled: dropping closes the connection
+        }
         let mut idle = self.idle.borrow_mut();
         let list = idle
             .entry(up.addr)
