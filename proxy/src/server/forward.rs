@@ -42,7 +42,7 @@ pub struct Exchange<'a> {
 
 /// What we remember of the request once its head bytes are consumed.
 #[derive(Clone, Copy)]
-struct ReqInfo {
+pub(super) struct ReqInfo {
     is_head: bool,
     idempotent: bool,
     keep_alive: bool,
@@ -86,90 +86,14 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     if let Err(e) = take_buffered_body(&mut body, &mut c.buf, &mut s.out) {
         return reject_body(c, s, e).await;
     }
-    let whole_request_buffered = body.is_done();
-
-    let mut attempt = 0;
-    let (mut up, resp) = loop {
-        attempt += 1;
-        let mut up = match shard.pool.take(x.addr) {
-            Some(up) => up,
-            None => match shard
-                .pool
-                .connect(x.addr, snap.timeouts.backend_connect)
-                .await
-            {
-                Ok(up) => up,
-                Err(e) => {
-                    let err = match e {
-                        ConnectError::Timeout => GatewayError::BackendConnectTimeout,
-                        ConnectError::Io(_) => GatewayError::BackendConnectionFailure,
-                    };
-                    crate::debug!("backend {} connect failed: {e:?}", x.addr);
-                    return fail(c, s, err, whole_request_buffered, info).await;
-                }
-            },
-        };
-        let retry_ok = up.reused && info.idempotent && whole_request_buffered && attempt == 1;
-        if write_all(&mut up.stream, &mut s.out).await.is_err() {
-            if retry_ok {
-                continue;
-            }
-            return fail(
-                c,
-                s,
-                GatewayError::BackendConnectionFailure,
-                whole_request_buffered,
-                info,
-            )
-            .await;
-        }
-        if !whole_request_buffered {
-            if info.expect_continue {
-                s.ubuf.clear();
-                s.ubuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-                if write_all(&mut c.stream, &mut s.ubuf).await.is_err() {
-                    return Next::Close;
-                }
-            }
-            match relay(
-                &mut c.stream,
-                &mut up.stream,
-                &mut c.buf,
-                &mut body,
-                snap.timeouts.client_header,
-            )
-            .await
-            {
-                Ok(()) => {}
-                Err(RelayError::Destination(_)) => {
-                    return fail(c, s, GatewayError::BackendConnectionFailure, false, info).await;
-                }
-                Err(RelayError::Chunked(e)) => return reject_body(c, s, e).await,
-                // The client went away or stalled mid-body: nothing to answer.
-                Err(_) => return Next::Close,
-            }
-        }
-        s.ubuf.clear();
-        match read_response_head(shard, &mut up, &mut c.stream, s, info).await {
-            Ok(resp) => break (up, resp),
-            Err(HeadFailure::ClosedEarly) if retry_ok => continue,
-            Err(HeadFailure::ClosedEarly) | Err(HeadFailure::Io) => {
-                return fail(
-                    c,
-                    s,
-                    GatewayError::BackendProtocol("connection closed or reset"),
-                    true,
-                    info,
-                )
-                .await;
-            }
-            Err(HeadFailure::Timeout) => {
-                return fail(c, s, GatewayError::BackendTimeout, true, info).await
-            }
-            Err(HeadFailure::Malformed(why)) => {
-                return fail(c, s, GatewayError::BackendProtocol(why), true, info).await;
-            }
-            Err(HeadFailure::ClientGone) => return Next::Close,
+    let (mut up, resp) = match exchange(shard, c, s, x.addr, &mut body, info).await {
+        Ok(r) => r,
+        Err(Failed::Answered(next)) => return next,
+        Err(Failed::Backend {
+            err,
+            request_consumed,
+        }) => {
+            return fail(c, s, err, request_consumed, info).await;
         }
     };
 
@@ -250,6 +174,123 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         Next::Close
     } else {
         Next::KeepAlive
+    }
+}
+
+/// How sending a request to the backend failed.
+pub(super) enum Failed {
+    /// Already handled (the client went away, or got its error): continue with this.
+    Answered(Next),
+    /// The backend failed; `request_consumed` tells whether the client's request was
+    /// read completely (so its connection may stay open).
+    Backend {
+        err: GatewayError,
+        request_consumed: bool,
+    },
+}
+
+/// Sends the request head (and buffered body start) in `s.out` to `addr`, streams the
+/// rest of the body, and reads the backend's final response head into `s.ubuf`.
+/// Retries once on a fresh connection when a pooled one turns out stale (see module docs).
+pub(super) async fn exchange(
+    shard: &Shard,
+    c: &mut Client,
+    s: &mut Scratch,
+    addr: SocketAddr,
+    body: &mut Framing,
+    info: ReqInfo,
+) -> Result<(Upstream, ResponseHead), Failed> {
+    let snap = &shard.snapshot;
+    let whole_request_buffered = body.is_done();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut up = match shard.pool.take(addr) {
+            Some(up) => up,
+            None => match shard
+                .pool
+                .connect(addr, snap.timeouts.backend_connect)
+                .await
+            {
+                Ok(up) => up,
+                Err(e) => {
+                    let err = match e {
+                        ConnectError::Timeout => GatewayError::BackendConnectTimeout,
+                        ConnectError::Io(_) => GatewayError::BackendConnectionFailure,
+                    };
+                    crate::debug!("backend {} connect failed: {e:?}", addr);
+                    return Err(Failed::Backend {
+                        err,
+                        request_consumed: whole_request_buffered,
+                    });
+                }
+            },
+        };
+        let retry_ok = up.reused && info.idempotent && whole_request_buffered && attempt == 1;
+        if write_all(&mut up.stream, &mut s.out).await.is_err() {
+            if retry_ok {
+                continue;
+            }
+            return Err(Failed::Backend {
+                err: GatewayError::BackendConnectionFailure,
+                request_consumed: whole_request_buffered,
+            });
+        }
+        if !whole_request_buffered {
+            if info.expect_continue {
+                s.ubuf.clear();
+                s.ubuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                if write_all(&mut c.stream, &mut s.ubuf).await.is_err() {
+                    return Err(Failed::Answered(Next::Close));
+                }
+            }
+            match relay(
+                &mut c.stream,
+                &mut up.stream,
+                &mut c.buf,
+                body,
+                snap.timeouts.client_header,
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(RelayError::Destination(_)) => {
+                    return Err(Failed::Backend {
+                        err: GatewayError::BackendConnectionFailure,
+                        request_consumed: false,
+                    });
+                }
+                Err(RelayError::Chunked(e)) => {
+                    return Err(Failed::Answered(reject_body(c, s, e).await))
+                }
+                // The client went away or stalled mid-body: nothing to answer.
+                Err(_) => return Err(Failed::Answered(Next::Close)),
+            }
+        }
+        s.ubuf.clear();
+        match read_response_head(shard, &mut up, &mut c.stream, s, info).await {
+            Ok(resp) => return Ok((up, resp)),
+            Err(HeadFailure::ClosedEarly) if retry_ok => continue,
+            Err(HeadFailure::ClosedEarly) | Err(HeadFailure::Io) => {
+                return Err(Failed::Backend {
+                    err: GatewayError::BackendProtocol("connection closed or reset"),
+                    request_consumed: true,
+                });
+            }
+            Err(HeadFailure::Timeout) => {
+                return Err(Failed::Backend {
+                    err: GatewayError::BackendTimeout,
+                    request_consumed: true,
+                });
+            }
+            Err(HeadFailure::Malformed(why)) => {
+                return Err(Failed::Backend {
+                    err: GatewayError::BackendProtocol(why),
+                    request_consumed: true,
+                });
+            }
+            Err(HeadFailure::ClientGone) => return Err(Failed::Answered(Next::Close)),
+        }
     }
 }
 
