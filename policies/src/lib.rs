@@ -10,5 +10,12 @@
 //! No sockets here: every side effect goes through the host.
 #![forbid(unsafe_code)]
 
+pub mod build;
+pub mod compile;
+pub mod exchange;
 pub mod expr;
+pub mod host;
+pub mod pipeline;
+pub mod program;
+pub mod vm;
 pub mod xml;

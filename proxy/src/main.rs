@@ -91,11 +91,11 @@ fn compile(loaded: Loaded) -> Result<(Snapshot, Loaded), String> {
                     r.hint
                 ));
             }
-            out.push_str(&format!(
-                "{} error{}\n",
-                e.routes.len(),
-                if e.routes.len() == 1 { "" } else { "s" }
-            ));
+            for p in &e.policies {
+                out.push_str(&format!("{p}\n"));
+            }
+            let n = e.routes.len() + e.policies.len();
+            out.push_str(&format!("{n} error{}\n", if n == 1 { "" } else { "s" }));
             Err(out)
         }
     }

@@ -53,6 +53,11 @@ impl Loaded {
         self.tree.find(key_path).map(|(key, _)| key.loc)
     }
 
+    /// Where the value of `key_path` is written (for inline text such as policy XML).
+    pub fn locate_value(&self, key_path: &str) -> Option<Location> {
+        self.tree.find(key_path).map(|(_, value)| value.loc)
+    }
+
     /// A diagnostic about `key_path`, located at its nearest written ancestor.
     pub fn diagnostic(
         &self,

@@ -51,21 +51,27 @@ pub(super) struct ReqInfo {
     websocket: bool,
 }
 
+impl ReqInfo {
+    pub(super) fn of(head: &RequestHead, buf: &[u8]) -> ReqInfo {
+        let method = head.method.get(buf);
+        ReqInfo {
+            is_head: method == b"HEAD",
+            idempotent: matches!(
+                method,
+                b"GET" | b"HEAD" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE"
+            ),
+            keep_alive: head.keep_alive,
+            http10: head.minor_version == 0,
+            expect_continue: head.expect_continue,
+            websocket: head.upgrade_websocket,
+        }
+    }
+}
+
 pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange<'_>) -> Next {
     let snap = &shard.snapshot;
     let head = x.head;
-    let method = head.method.get(&c.buf);
-    let info = ReqInfo {
-        is_head: method == b"HEAD",
-        idempotent: matches!(
-            method,
-            b"GET" | b"HEAD" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE"
-        ),
-        keep_alive: head.keep_alive,
-        http10: head.minor_version == 0,
-        expect_continue: head.expect_continue,
-        websocket: head.upgrade_websocket,
-    };
+    let info = ReqInfo::of(head, &c.buf);
     let target = Target {
         service: x.service,
         rest: &head.path.get(&c.buf)[x.route.rest_start..],
@@ -86,7 +92,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     if let Err(e) = take_buffered_body(&mut body, &mut c.buf, &mut s.out) {
         return reject_body(c, s, e).await;
     }
-    let (mut up, resp) = match exchange(shard, c, s, x.addr, &mut body, info).await {
+    let (up, resp) = match exchange(shard, c, s, x.addr, &mut body, info).await {
         Ok(r) => r,
         Err(Failed::Answered(next)) => return next,
         Err(Failed::Backend {
@@ -122,6 +128,23 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
             backend_pending: pending,
         }));
     }
+    send_response_body(shard, c, s, up, &resp, conn, info).await
+}
+
+/// Sends the response head already in `s.out` together with the part of the body that
+/// arrived with it, relays the rest of the body, and pools the backend connection when
+/// the exchange ended cleanly.
+pub(super) async fn send_response_body(
+    shard: &Shard,
+    c: &mut Client,
+    s: &mut Scratch,
+    mut up: Upstream,
+    resp: &ResponseHead,
+    conn: ClientConn,
+    info: ReqInfo,
+) -> Next {
+    let snap = &shard.snapshot;
+    let until_close = resp.framing == ResponseFraming::UntilClose;
     let mut framing = match resp.framing {
         ResponseFraming::None => Framing::Length(0),
         ResponseFraming::Length(n) => Framing::Length(n),
@@ -295,7 +318,7 @@ pub(super) async fn exchange(
 }
 
 /// Moves the already-buffered part of the request body behind the head in `out`.
-fn take_buffered_body(
+pub(super) fn take_buffered_body(
     body: &mut Framing,
     buf: &mut Vec<u8>,
     out: &mut Vec<u8>,

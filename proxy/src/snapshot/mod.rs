@@ -11,6 +11,12 @@ use tollgate_core::routing::{RouteError, RouteTable};
 
 use crate::http::v1::request::HeadLimits;
 
+mod policies;
+
+pub use policies::Programs;
+use tollgate_core::routing::ServiceUrl;
+use tollgate_policies::xml::PolicyError;
+
 /// Everything a shard needs per request, read-only.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -22,6 +28,12 @@ pub struct Snapshot {
     pub timeouts: Timeouts,
     pub forwarded: Forwarded,
     pub pool: PoolSettings,
+    /// Compiled policies, `programs[api][operation]`; `None` is the fast path.
+    pub programs: Programs,
+    /// Named backends for `set-backend-service backend-id`, with resolved addresses.
+    pub backends: Vec<(String, ServiceUrl, SocketAddr)>,
+    /// `gateway.name` (`context.Deployment.GatewayId`).
+    pub gateway_name: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -39,17 +51,26 @@ pub struct PoolSettings {
     pub idle_timeout: Duration,
 }
 
-/// Why a snapshot could not be built: located route errors or unresolvable hosts.
-#[derive(Debug)]
+/// Why a snapshot could not be built: located route errors or unresolvable hosts, and
+/// policy errors (located in their own files).
+#[derive(Debug, Default)]
 pub struct SnapshotError {
     pub routes: Vec<RouteError>,
+    pub policies: Vec<PolicyError>,
 }
 
 impl Snapshot {
     pub fn build(loaded: &Loaded) -> Result<Snapshot, SnapshotError> {
         let config: &Config = &loaded.config;
-        let routes = RouteTable::build(config, &loaded.named_values)
-            .map_err(|routes| SnapshotError { routes })?;
+        let routes =
+            RouteTable::build(config, &loaded.named_values).map_err(|routes| SnapshotError {
+                routes,
+                policies: Vec::new(),
+            })?;
+        let programs = policies::compile(loaded).map_err(|policies| SnapshotError {
+            routes: Vec::new(),
+            policies,
+        })?;
         let mut errors = Vec::new();
         let mut api_backends = Vec::with_capacity(routes.apis.len());
         for (i, api) in routes.apis.iter().enumerate() {
@@ -69,8 +90,38 @@ impl Snapshot {
             };
             api_backends.push(addr);
         }
+        let mut backends = Vec::new();
+        for (name, b) in &config.backends {
+            let Some(url) = b.url.as_deref() else {
+                continue;
+            };
+            let url = tollgate_core::config::named_values::substitute(url, &loaded.named_values)
+                .unwrap_or_default();
+            let key_path = format!("backends.{name}.url");
+            match ServiceUrl::parse(&url) {
+                Ok(su) => match (su.host.as_str(), su.port)
+                    .to_socket_addrs()
+                    .map(|mut a| a.next())
+                {
+                    Ok(Some(addr)) => backends.push((name.clone(), su, addr)),
+                    _ => errors.push(RouteError {
+                        key_path,
+                        message: format!("cannot resolve host `{}`", su.host),
+                        hint: "use an IP address or a name this host can resolve".into(),
+                    }),
+                },
+                Err(message) => errors.push(RouteError {
+                    key_path,
+                    message,
+                    hint: "write it as http://host:port/base-path".into(),
+                }),
+            }
+        }
         if !errors.is_empty() {
-            return Err(SnapshotError { routes: errors });
+            return Err(SnapshotError {
+                routes: errors,
+                policies: Vec::new(),
+            });
         }
         let g = &config.gateway;
         Ok(Snapshot {
@@ -94,6 +145,9 @@ impl Snapshot {
                 max_idle_per_backend: g.pool.max_idle_per_backend,
                 idle_timeout: g.pool.idle_timeout,
             },
+            programs,
+            backends,
+            gateway_name: g.name.clone(),
         })
     }
 }

@@ -1,0 +1,198 @@
+//! Reading a policy element's attributes and text into operands and typed settings.
+
+use crate::expr::{self, CompileEnv};
+use crate::program::{ExprIdx, Operand, Section, Target};
+use crate::xml::{MergedElement, MergedNode, PolicyError};
+
+use super::Compiler;
+
+/// The element being compiled, its section and its LastError.Path.
+pub(crate) struct Ctx<'e> {
+    pub el: &'e MergedElement,
+    pub section: Section,
+    pub path: &'e str,
+    /// Inside `return-response`: header and body policies build the gateway's response.
+    pub builds_response: bool,
+}
+
+impl Ctx<'_> {
+    /// The message header and body policies change here.
+    pub fn target(&self) -> Target {
+        match self.section {
+            _ if self.builds_response => Target::Response,
+            Section::Inbound | Section::Backend => Target::Request,
+            Section::Outbound | Section::OnError => Target::Response,
+        }
+    }
+}
+
+impl Compiler {
+    /// An attribute as an operand (literal text or a compiled expression); `None` when absent.
+    pub fn operand_attr(&mut self, ctx: &Ctx<'_>, name: &str) -> Option<Operand> {
+        let attr = ctx.el.attrs.iter().find(|a| a.name == name)?;
+        Some(self.operand(ctx, &attr.value, attr.loc.line, attr.loc.col))
+    }
+
+    /// A required attribute as an operand; records an error when missing.
+    pub fn required_operand(&mut self, ctx: &Ctx<'_>, name: &str) -> Option<Operand> {
+        let op = self.operand_attr(ctx, name);
+        if op.is_none() {
+            self.error(ctx.el, format!("attribute `{name}` is required"), None);
+        }
+        op
+    }
+
+    /// The text content of `el` as an operand.
+    pub fn operand_text(&mut self, ctx: &Ctx<'_>, el: &MergedElement) -> Operand {
+        let text = element_text(el);
+        self.operand(ctx, &text, el.loc.line, el.loc.col)
+    }
+
+    /// Turns `value` into an operand, compiling it when it is `@(...)` / `@{...}`.
+    pub fn operand(&mut self, ctx: &Ctx<'_>, value: &str, line: u32, col: u32) -> Operand {
+        match self.expression(ctx, value, line, col) {
+            Some(Ok(idx)) => Operand::Expr(idx),
+            Some(Err(())) => Operand::Text("".into()),
+            None => Operand::Text(value.into()),
+        }
+    }
+
+    /// Compiles `value` if it is an expression: `None` for plain text, `Some(Err)` after
+    /// recording a compile error.
+    pub fn expression(
+        &mut self,
+        ctx: &Ctx<'_>,
+        value: &str,
+        line: u32,
+        col: u32,
+    ) -> Option<Result<ExprIdx, ()>> {
+        let trimmed = value.trim();
+        if !expr::is_expression(trimmed) {
+            return None;
+        }
+        let env = CompileEnv {
+            has_response: matches!(ctx.section, Section::Outbound | Section::OnError),
+            section: ctx.section.name(),
+        };
+        match expr::compile(&trimmed[1..], &env) {
+            Ok(e) => {
+                self.prog.exprs.push(e);
+                Some(Ok(ExprIdx(self.prog.exprs.len() as u32 - 1)))
+            }
+            Err(e) => {
+                let (l, c) = offset_to_line_col(trimmed, e.offset + 1, line, col);
+                self.errors.push(PolicyError {
+                    file: ctx.el.file.to_string(),
+                    line: l,
+                    col: c,
+                    policy: Some(ctx.el.name.clone()),
+                    message: format!("expression: {}", e.message),
+                    hint: e.hint,
+                });
+                Some(Err(()))
+            }
+        }
+    }
+
+    /// A condition that must be an expression (`when condition`, `retry condition`).
+    pub fn condition(&mut self, ctx: &Ctx<'_>, el: &MergedElement, name: &str) -> Option<ExprIdx> {
+        let attr = el.attrs.iter().find(|a| a.name == name);
+        let Some(attr) = attr else {
+            self.error(el, format!("attribute `{name}` is required"), None);
+            return None;
+        };
+        let sub = Ctx {
+            el,
+            section: ctx.section,
+            path: ctx.path,
+            builds_response: ctx.builds_response,
+        };
+        match self.expression(&sub, &attr.value, attr.loc.line, attr.loc.col) {
+            Some(Ok(i)) => Some(i),
+            Some(Err(())) => None,
+            None => {
+                self.error(
+                    el,
+                    format!("`{name}` must be a policy expression: @(...)"),
+                    Some("e.g. condition=\"@(context.Request.Method == \\\"GET\\\")\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// A literal attribute (no expressions allowed) parsed with `parse`.
+    pub fn literal<T>(
+        &mut self,
+        ctx: &Ctx<'_>,
+        name: &str,
+        default: Option<T>,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        match ctx.el.attr_value(name) {
+            None => {
+                if default.is_none() {
+                    self.error(ctx.el, format!("attribute `{name}` is required"), None);
+                }
+                default
+            }
+            Some(v) if expr::is_expression(v.trim()) => {
+                self.error(
+                    ctx.el,
+                    format!("`{name}` does not accept policy expressions"),
+                    Some(expected),
+                );
+                None
+            }
+            Some(v) => {
+                let parsed = parse(v.trim());
+                if parsed.is_none() {
+                    self.error(
+                        ctx.el,
+                        format!("`{name}=\"{v}\"` is invalid"),
+                        Some(expected),
+                    );
+                }
+                parsed
+            }
+        }
+    }
+
+    pub fn bool_attr(&mut self, ctx: &Ctx<'_>, name: &str, default: bool) -> bool {
+        self.literal(ctx, name, Some(default), "use true or false", parse_bool)
+            .unwrap_or(default)
+    }
+}
+
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Concatenated text children of an element.
+pub(crate) fn element_text(el: &MergedElement) -> String {
+    let mut out = String::new();
+    for n in &el.children {
+        if let MergedNode::Text(t) = n {
+            out.push_str(&t.text);
+        }
+    }
+    out
+}
+
+/// Maps a byte offset inside an attribute value to a file position (best effort:
+/// attributes may span lines).
+fn offset_to_line_col(text: &str, offset: usize, line: u32, col: u32) -> (u32, u32) {
+    let before = &text[..offset.min(text.len())];
+    match before.rfind('\n') {
+        Some(nl) => (
+            line + before.matches('\n').count() as u32,
+            (before.len() - nl) as u32,
+        ),
+        None => (line, col + before.chars().count() as u32),
+    }
+}

@@ -1,0 +1,106 @@
+//! `set-header` and `set-query-parameter`.
+
+use crate::program::{ExistsAction, Insn};
+
+use super::{Compiler, Ctx};
+
+fn exists_action(c: &mut Compiler, ctx: &Ctx<'_>) -> ExistsAction {
+    c.literal(
+        ctx,
+        "exists-action",
+        Some(ExistsAction::Override),
+        "one of override, skip, append, delete",
+        |v| match v {
+            "override" => Some(ExistsAction::Override),
+            "skip" => Some(ExistsAction::Skip),
+            "append" => Some(ExistsAction::Append),
+            "delete" => Some(ExistsAction::Delete),
+            _ => None,
+        },
+    )
+    .unwrap_or(ExistsAction::Override)
+}
+
+/// Headers APIM does not let a policy change.
+const IMMUTABLE: [&str; 4] = [
+    "connection",
+    "content-length",
+    "keep-alive",
+    "transfer-encoding",
+];
+
+pub(super) fn set_header(c: &mut Compiler, ctx: &Ctx<'_>) {
+    let Some(name) = ctx.el.attr_value("name") else {
+        c.error(ctx.el, "attribute `name` is required".into(), None);
+        return;
+    };
+    if crate::expr::is_expression(name.trim()) {
+        c.error(
+            ctx.el,
+            "`name` does not accept policy expressions".into(),
+            None,
+        );
+        return;
+    }
+    if IMMUTABLE.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        c.error(ctx.el, format!("header `{name}` cannot be changed by a policy"), Some("APIM treats Connection, Content-Length, Keep-Alive and Transfer-Encoding as immutable"));
+        return;
+    }
+    let action = exists_action(c, ctx);
+    let values: Vec<_> = ctx
+        .el
+        .elements()
+        .filter(|e| e.name == "value")
+        .map(|v| c.operand_text(ctx, v))
+        .collect();
+    if values.is_empty() && action != ExistsAction::Delete {
+        c.error(
+            ctx.el,
+            format!(
+                "set-header `{name}` needs at least one <value> unless exists-action=\"delete\""
+            ),
+            None,
+        );
+        return;
+    }
+    let target = ctx.target();
+    c.emit(
+        ctx,
+        Insn::SetHeader {
+            target,
+            name: name.into(),
+            action,
+            values: values.into(),
+        },
+    );
+}
+
+pub(super) fn set_query_parameter(c: &mut Compiler, ctx: &Ctx<'_>) {
+    let Some(name) = ctx.el.attr_value("name") else {
+        c.error(ctx.el, "attribute `name` is required".into(), None);
+        return;
+    };
+    let action = exists_action(c, ctx);
+    let values: Vec<_> = ctx
+        .el
+        .elements()
+        .filter(|e| e.name == "value")
+        .map(|v| c.operand_text(ctx, v))
+        .collect();
+    if values.is_empty() && action != ExistsAction::Delete {
+        c.error(
+            ctx.el,
+            format!("set-query-parameter `{name}` needs at least one <value>"),
+            None,
+        );
+        return;
+    }
+    c.emit(
+        ctx,
+        Insn::SetQueryParameter {
+            name: name.into(),
+            action,
+            values: values.into(),
+        },
+    );
+}

@@ -1,0 +1,189 @@
+//! The compiler: an effective (merged) policy → a [`Program`].
+//!
+//! Each section's policies become instructions in document order; `choose` becomes
+//! conditional jumps; every attribute that is an expression is compiled once here
+//! (type errors are load errors with file:line:col). A policy that the catalog knows
+//! but this gateway does not run yet is a load error saying so — never skipped.
+
+mod access;
+mod attrs;
+mod control;
+mod headers;
+mod message;
+
+use crate::program::{Insn, InsnIdx, Origin, Program, Section};
+use crate::xml::{Effective, MergedElement, PolicyError, SectionKind};
+
+pub(crate) use attrs::Ctx;
+
+/// Compiles every section of `eff`. All errors are collected.
+pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
+    let mut c = Compiler {
+        prog: Program::default(),
+        errors: Vec::new(),
+    };
+    for (section, kind) in [
+        (Section::Inbound, SectionKind::Inbound),
+        (Section::Backend, SectionKind::Backend),
+        (Section::Outbound, SectionKind::Outbound),
+        (Section::OnError, SectionKind::OnError),
+    ] {
+        let start = c.prog.insns.len() as u32;
+        let mut path = PathCounter::default();
+        for el in eff.section(kind) {
+            c.policy(el, section, &path.next(&el.name, ""));
+        }
+        c.prog.sections[section as usize] = start..c.prog.insns.len() as u32;
+    }
+    if c.errors.is_empty() {
+        Ok(c.prog)
+    } else {
+        Err(c.errors)
+    }
+}
+
+pub(crate) struct Compiler {
+    pub prog: Program,
+    pub errors: Vec<PolicyError>,
+}
+
+impl Compiler {
+    /// Compiles one policy element of `section`; `path` is its LastError.Path.
+    pub fn policy(&mut self, el: &MergedElement, section: Section, path: &str) {
+        let ctx = Ctx {
+            el,
+            section,
+            path,
+            builds_response: false,
+        };
+        match el.name.as_str() {
+            "set-header" => headers::set_header(self, &ctx),
+            "set-query-parameter" => headers::set_query_parameter(self, &ctx),
+            "check-header" => access::check_header(self, &ctx),
+            "ip-filter" => access::ip_filter(self, &ctx),
+            "set-variable" => control::set_variable(self, &ctx),
+            "choose" => control::choose(self, &ctx),
+            "trace" => control::trace(self, &ctx),
+            "forward-request" => control::forward_request(self, &ctx),
+            "rewrite-uri" => message::rewrite_uri(self, &ctx),
+            "set-method" => message::set_method(self, &ctx),
+            "set-status" => message::set_status(self, &ctx),
+            "set-body" => message::set_body(self, &ctx),
+            "set-backend-service" => message::set_backend_service(self, &ctx),
+            "return-response" => message::return_response(self, &ctx),
+            "mock-response" => message::mock_response(self, &ctx),
+            other => {
+                let hint = match other {
+                    "validate-jwt" | "validate-azure-ad-token" | "validate-client-certificate" => {
+                        "identity policies land with issue 4"
+                    }
+                    "rate-limit" | "rate-limit-by-key" | "quota" | "quota-by-key" => {
+                        "throttling lands with issue 5"
+                    }
+                    n if n.starts_with("cache-") => "caching lands with a later issue",
+                    _ => "remove it, or wait for the policy engine issue (3) to finish",
+                };
+                self.error(
+                    el,
+                    format!("`{other}` is not supported yet by this gateway"),
+                    Some(hint),
+                );
+            }
+        }
+    }
+
+    /// Appends an instruction with the origin of `el`.
+    pub fn emit(&mut self, ctx: &Ctx<'_>, insn: Insn) -> InsnIdx {
+        let el = ctx.el;
+        self.prog.insns.push(insn);
+        self.prog.origins.push(Origin {
+            policy: policy_name(&el.name),
+            scope: scope_name(&el.host),
+            policy_id: el.attr_value("id").map(Into::into),
+            path: ctx.path.into(),
+            file: el.file.as_ref().into(),
+            line: el.loc.line,
+            col: el.loc.col,
+        });
+        InsnIdx(self.prog.insns.len() as u32 - 1)
+    }
+
+    pub fn here(&self) -> InsnIdx {
+        InsnIdx(self.prog.insns.len() as u32)
+    }
+
+    pub fn error(&mut self, el: &MergedElement, message: String, hint: Option<&str>) {
+        self.errors.push(PolicyError {
+            file: el.file.to_string(),
+            line: el.loc.line,
+            col: el.loc.col,
+            policy: Some(el.name.clone()),
+            message,
+            hint: hint.map(Into::into),
+        });
+    }
+}
+
+/// Counts siblings for LastError.Path (`choose[1]/when[2]`).
+#[derive(Default)]
+pub(crate) struct PathCounter {
+    seen: Vec<(String, u32)>,
+}
+
+impl PathCounter {
+    pub fn next(&mut self, name: &str, parent: &str) -> String {
+        let n = match self.seen.iter_mut().find(|(k, _)| k == name) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.seen.push((name.to_string(), 1));
+                1
+            }
+        };
+        if parent.is_empty() {
+            format!("{name}[{n}]")
+        } else {
+            format!("{parent}/{name}[{n}]")
+        }
+    }
+}
+
+fn scope_name(s: &crate::xml::Scope) -> &'static str {
+    match s {
+        crate::xml::Scope::Global => "global",
+        crate::xml::Scope::Product => "product",
+        crate::xml::Scope::Api => "api",
+        crate::xml::Scope::Operation => "operation",
+        crate::xml::Scope::Fragment(_) => "fragment",
+    }
+}
+
+/// The static name of a compiled policy (origins keep `&'static str`).
+fn policy_name(name: &str) -> &'static str {
+    const NAMES: &[&str] = &[
+        "set-header",
+        "set-query-parameter",
+        "check-header",
+        "ip-filter",
+        "set-variable",
+        "choose",
+        "when",
+        "otherwise",
+        "trace",
+        "forward-request",
+        "rewrite-uri",
+        "set-method",
+        "set-status",
+        "set-body",
+        "set-backend-service",
+        "return-response",
+        "mock-response",
+    ];
+    NAMES
+        .iter()
+        .find(|n| **n == name)
+        .copied()
+        .unwrap_or("policy")
+}

@@ -1,0 +1,183 @@
+//! What expressions read: [`ExprContext`] over an [`Exchange`].
+
+use bumpalo::Bump;
+
+use crate::expr::{
+    Certificate, DateTime, Entity, EvalError, ExprContext, Field, Guid, Msg, TimeSpan, UrlKind,
+    UrlParts, Value,
+};
+
+use super::Exchange;
+
+impl<'a> ExprContext<'a> for Exchange<'a> {
+    fn arena(&self) -> &'a Bump {
+        self.arena
+    }
+
+    fn method(&self) -> &'a str {
+        self.request.method
+    }
+
+    fn url(&self, which: UrlKind) -> Option<UrlParts<'a>> {
+        let r = &self.request;
+        match which {
+            UrlKind::Request => Some(UrlParts {
+                scheme: r.scheme,
+                host: r.host,
+                port: r.port,
+                path: r.path,
+                query: r.query,
+            }),
+            UrlKind::Original => Some(UrlParts {
+                scheme: r.scheme,
+                host: r.host,
+                port: r.port,
+                path: r.original_path,
+                query: r.original_query,
+            }),
+            UrlKind::ApiService => {
+                self.info
+                    .service_url
+                    .map(|(scheme, host, port, path)| UrlParts {
+                        scheme,
+                        host,
+                        port,
+                        path,
+                        query: "",
+                    })
+            }
+        }
+    }
+
+    fn header_values(&self, msg: Msg, name: &str) -> Option<&'a [&'a str]> {
+        match msg {
+            Msg::Request => self.request.headers.values(name),
+            Msg::Response => self.response.as_ref()?.headers.values(name),
+            Msg::Stored(_) => None,
+        }
+    }
+
+    fn header_names(&self, msg: Msg) -> &'a [&'a str] {
+        match msg {
+            Msg::Request => self.request.headers.names(),
+            Msg::Response => self.response.as_ref().map_or(&[], |r| r.headers.names()),
+            Msg::Stored(_) => &[],
+        }
+    }
+
+    fn has_body(&self, msg: Msg) -> bool {
+        match msg {
+            Msg::Request => self.request.body.is_some_and(|b| !b.is_empty()),
+            Msg::Response => self
+                .response
+                .as_ref()
+                .is_some_and(|r| r.body.is_some_and(|b| !b.is_empty())),
+            Msg::Stored(_) => false,
+        }
+    }
+
+    fn body(&self, msg: Msg, _preserve_content: bool) -> Result<&'a [u8], EvalError> {
+        let body = match msg {
+            Msg::Request => self.request.body,
+            Msg::Response => self.response.as_ref().and_then(|r| r.body),
+            Msg::Stored(_) => None,
+        };
+        body.ok_or_else(|| {
+            EvalError::new("the message body is not available to expressions (it is streamed)")
+        })
+    }
+
+    fn ip_address(&self) -> &'a str {
+        self.request.ip
+    }
+
+    fn matched_parameter(&self, name: &str) -> Option<&'a str> {
+        self.request
+            .matched
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+
+    fn status(&self, msg: Msg) -> (i32, &'a str) {
+        match (msg, &self.response) {
+            (Msg::Response, Some(r)) => (i32::from(r.status), r.reason),
+            _ => (0, ""),
+        }
+    }
+
+    fn variable(&self, name: &str) -> Option<Value<'a>> {
+        Exchange::variable(self, name)
+    }
+
+    fn has_entity(&self, entity: Entity) -> bool {
+        match entity {
+            Entity::Api | Entity::Operation | Entity::Deployment => true,
+            Entity::LastError => self.last_error.is_some(),
+            // Subscriptions and products come with the identity issue (4); users never.
+            Entity::Subscription | Entity::Product | Entity::User => false,
+        }
+    }
+
+    fn field(&self, field: Field) -> Value<'a> {
+        let i = &self.info;
+        let e = self.last_error.unwrap_or_default();
+        let s = |v: &'a str| Value::Str(v);
+        match field {
+            Field::ApiId => s(i.api_id),
+            Field::ApiName => s(i.api_name),
+            Field::ApiPath => s(i.api_path),
+            Field::ApiRevision => s("1"),
+            Field::ApiVersion => Value::Null,
+            Field::ApiIsCurrentRevision => Value::Bool(true),
+            Field::OperationId => s(i.operation_id),
+            Field::OperationName => s(i.operation_name),
+            Field::OperationMethod => s(i.operation_method),
+            Field::OperationUrlTemplate => s(i.url_template),
+            Field::DeploymentGatewayId => s(i.gateway_id),
+            Field::DeploymentRegion => s(i.region),
+            Field::DeploymentServiceName => s(i.service_name),
+            Field::LastErrorSource => s(e.source),
+            Field::LastErrorReason => s(e.reason),
+            Field::LastErrorMessage => s(e.message),
+            Field::LastErrorScope => s(e.scope),
+            Field::LastErrorSection => s(e.section),
+            Field::LastErrorPath => s(e.path),
+            Field::LastErrorPolicyId => s(e.policy_id),
+            _ => Value::Null,
+        }
+    }
+
+    fn certificate(&self) -> Option<Certificate<'a>> {
+        None
+    }
+
+    fn request_id(&self) -> Guid {
+        Guid(self.info.request_id)
+    }
+
+    fn timestamp(&self) -> DateTime {
+        self.now
+    }
+
+    fn utc_now(&self) -> DateTime {
+        DateTime {
+            ticks: self.now.ticks + self.elapsed_ticks,
+            kind: self.now.kind,
+        }
+    }
+
+    fn elapsed(&self) -> TimeSpan {
+        TimeSpan {
+            ticks: self.elapsed_ticks,
+        }
+    }
+
+    fn tracing(&self) -> bool {
+        false
+    }
+
+    fn random_u64(&self) -> u64 {
+        self.next_random()
+    }
+}

@@ -1,0 +1,169 @@
+//! The per-request state a program runs against: the request (as the backend will see
+//! it), the response (once there is one), variables, and what the gateway knows about
+//! the call (API, operation, subscription, last error).
+//!
+//! Everything lives in the request arena (`'a`): the proxy copies the parsed head in when
+//! a request takes the policy path, runs the program against it, and writes the backend
+//! request and the client response from it. The conformance tests use the same type, so
+//! the semantics tested there are the ones the gateway runs.
+
+mod context;
+mod headers;
+mod host;
+
+use std::cell::Cell;
+
+use bumpalo::Bump;
+
+use crate::expr::{DateKind, DateTime, Value};
+
+pub use headers::HeaderList;
+
+/// A request as it will be forwarded.
+pub struct RequestState<'a> {
+    pub method: &'a str,
+    pub scheme: &'a str,
+    /// Host the client addressed (`Host` header), for `context.Request.Url.Host`.
+    pub host: &'a str,
+    pub port: i32,
+    /// Backend-relative path (after rewrite-uri) and raw query without `?`.
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: HeaderList<'a>,
+    /// A replaced body (set-body); `None` keeps the client's body streaming through.
+    pub body: Option<&'a [u8]>,
+    pub ip: &'a str,
+    /// The URL as the client sent it (`OriginalUrl`): path and query.
+    pub original_path: &'a str,
+    pub original_query: &'a str,
+    /// URL-template parameters of the matched operation.
+    pub matched: &'a [(&'a str, &'a str)],
+    /// Query parameter names the operation template matched (not copied by rewrite-uri).
+    pub matched_query_names: &'a [&'a str],
+}
+
+/// A response: the backend's once forwarded, or one built by return-response.
+pub struct ResponseState<'a> {
+    pub status: u16,
+    pub reason: &'a str,
+    pub headers: HeaderList<'a>,
+    /// A replaced body; `None` relays the backend's body.
+    pub body: Option<&'a [u8]>,
+}
+
+/// `context.LastError`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LastError<'a> {
+    pub source: &'a str,
+    pub reason: &'a str,
+    pub message: &'a str,
+    pub scope: &'a str,
+    pub section: &'a str,
+    pub path: &'a str,
+    pub policy_id: &'a str,
+}
+
+/// What the gateway knows about the call.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallInfo<'a> {
+    pub api_id: &'a str,
+    pub api_name: &'a str,
+    pub api_path: &'a str,
+    /// Service URL parts: scheme, host, port, base path.
+    pub service_url: Option<(&'a str, &'a str, i32, &'a str)>,
+    pub operation_id: &'a str,
+    pub operation_name: &'a str,
+    pub operation_method: &'a str,
+    pub url_template: &'a str,
+    pub gateway_id: &'a str,
+    pub region: &'a str,
+    pub service_name: &'a str,
+    pub request_id: [u8; 16],
+}
+
+/// Where the request goes after set-backend-service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice<'a> {
+    /// The API's service URL.
+    Default,
+    BaseUrl(&'a str),
+    BackendId(&'a str),
+}
+
+/// One request in flight through the policy pipeline.
+pub struct Exchange<'a> {
+    pub arena: &'a Bump,
+    pub request: RequestState<'a>,
+    pub response: Option<ResponseState<'a>>,
+    pub variables: bumpalo::collections::Vec<'a, (&'a str, Value<'a>)>,
+    pub info: CallInfo<'a>,
+    pub last_error: Option<LastError<'a>>,
+    pub backend: BackendChoice<'a>,
+    /// Trace messages of the `trace` policy: (source, severity, message).
+    pub traces: bumpalo::collections::Vec<'a, (&'a str, &'a str, &'a str)>,
+    /// `DateTime.UtcNow` and `context.Timestamp` (injected clock).
+    pub now: DateTime,
+    pub elapsed_ticks: i64,
+    random: Cell<u64>,
+}
+
+impl<'a> Exchange<'a> {
+    /// A new exchange for `request`. `unix_micros` is the request's start time and
+    /// `seed` seeds `Guid.NewGuid()`; both are injected so tests are deterministic.
+    pub fn new(
+        arena: &'a Bump,
+        request: RequestState<'a>,
+        info: CallInfo<'a>,
+        unix_micros: i64,
+        seed: u64,
+    ) -> Self {
+        const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+        let ticks = UNIX_EPOCH_TICKS + unix_micros * 10;
+        Exchange {
+            arena,
+            request,
+            response: None,
+            variables: bumpalo::collections::Vec::new_in(arena),
+            info,
+            last_error: None,
+            backend: BackendChoice::Default,
+            traces: bumpalo::collections::Vec::new_in(arena),
+            now: DateTime::new(ticks, DateKind::Utc).unwrap_or(DateTime {
+                ticks: UNIX_EPOCH_TICKS,
+                kind: DateKind::Utc,
+            }),
+            elapsed_ticks: 0,
+            random: Cell::new(seed | 1),
+        }
+    }
+
+    /// The response, created empty (200) when a policy first needs one.
+    pub fn response_mut(&mut self) -> &mut ResponseState<'a> {
+        let arena = self.arena;
+        self.response.get_or_insert_with(|| ResponseState {
+            status: 200,
+            reason: "OK",
+            headers: HeaderList::new(arena),
+            body: None,
+        })
+    }
+
+    /// The value of variable `name`.
+    pub fn variable(&self, name: &str) -> Option<Value<'a>> {
+        self.variables
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64*: cheap, deterministic per seed; not for secrets.
+        let mut x = self.random.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.random.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}

@@ -1,0 +1,42 @@
+//! What a running program asks of the proxy: the request and response it may change.
+//!
+//! Reading goes through [`ExprContext`] (the same view expressions have); every change
+//! goes through these methods. Strings passed in live in the request arena (`'a`).
+
+use crate::expr::{ExprContext, Value};
+use crate::program::{ExistsAction, Target};
+
+pub trait PolicyHost<'a>: ExprContext<'a> {
+    /// `set-header` on the request or the response being built/relayed.
+    fn set_header(
+        &mut self,
+        target: Target,
+        name: &'a str,
+        values: &[&'a str],
+        action: ExistsAction,
+    );
+    /// `set-query-parameter` on the backend request.
+    fn set_query_parameter(&mut self, name: &'a str, values: &[&'a str], action: ExistsAction);
+    /// `set-variable`.
+    fn set_variable(&mut self, name: &'a str, value: Value<'a>);
+    /// `rewrite-uri`: the new backend path (and query) after template parameters were
+    /// substituted; with `copy_unmatched`, query parameters of the original request that
+    /// the operation template did not match are appended.
+    fn rewrite_uri(&mut self, path_and_query: &'a str, copy_unmatched: bool);
+    /// `set-method`.
+    fn set_method(&mut self, method: &'a str);
+    /// `set-status` on the response.
+    fn set_status(&mut self, code: u16, reason: &'a str);
+    /// `set-body` on the request or response.
+    fn set_body(&mut self, target: Target, body: &'a [u8]);
+    /// `set-backend-service`; an error message when the URL or backend id is invalid.
+    fn set_backend_service(
+        &mut self,
+        base_url: Option<&'a str>,
+        backend_id: Option<&'a str>,
+    ) -> Result<(), String>;
+    /// Start a gateway-made response: status 200, no headers, no body.
+    fn begin_response(&mut self);
+    /// `trace`.
+    fn trace(&mut self, source: &str, severity: &str, message: &str);
+}

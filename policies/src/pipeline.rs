@@ -1,0 +1,171 @@
+//! Running a program's sections in APIM order against an [`Exchange`].
+//!
+//! inbound → backend (until `forward-request`, which the caller performs) → the rest of
+//! backend → outbound. `return-response` ends everything at once. A failure anywhere
+//! sets `context.LastError`, prepares APIM's error response
+//! (`{"statusCode":N,"message":"…"}`) and runs `on-error`, which may change it.
+
+use crate::exchange::{Exchange, LastError};
+use crate::expr::ExprScratch;
+use crate::host::PolicyHost;
+use crate::program::{ForwardSettings, InsnIdx, Program, Section};
+use crate::vm::{self, Failure, Outcome};
+
+/// What the caller does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Call the backend with the request in the exchange, then call [`after_forward`].
+    Forward {
+        settings: ForwardSettings,
+        resume: InsnIdx,
+    },
+    /// Send `exchange.response` (its body `None` means: relay the backend's body, or an
+    /// empty body when there was no backend call).
+    Respond,
+}
+
+/// Runs inbound and the backend section up to `forward-request`.
+pub fn start<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
+    match vm::run(prog, Section::Inbound, ex, scratch) {
+        Outcome::Done => {}
+        Outcome::Respond => return Next::Respond,
+        // The catalog allows forward-request only in backend; nothing to do here.
+        Outcome::Forward { .. } => {}
+        Outcome::Failed(f) => return on_error(prog, Section::Inbound, f, ex, scratch),
+    }
+    match vm::run(prog, Section::Backend, ex, scratch) {
+        Outcome::Forward { settings, resume } => Next::Forward { settings, resume },
+        // No forward-request: no backend call; outbound runs on an empty 200.
+        Outcome::Done => {
+            ex.response_mut();
+            outbound(prog, ex, scratch)
+        }
+        Outcome::Respond => Next::Respond,
+        Outcome::Failed(f) => on_error(prog, Section::Backend, f, ex, scratch),
+    }
+}
+
+/// After the backend answered (its status and headers are in `ex.response`): the rest of
+/// the backend section, then outbound.
+pub fn after_forward<'a>(
+    prog: &'a Program,
+    resume: InsnIdx,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    let end = prog.section(Section::Backend).end;
+    match vm::run_from(prog, resume, end, ex, scratch) {
+        Outcome::Done => outbound(prog, ex, scratch),
+        Outcome::Respond => Next::Respond,
+        // A second forward-request after the first: the merge allowed it (e.g. `<base/>`
+        // plus an API-level forward-request); the backend was already called once.
+        Outcome::Forward { .. } => outbound(prog, ex, scratch),
+        Outcome::Failed(f) => on_error(prog, Section::Backend, f, ex, scratch),
+    }
+}
+
+/// A failure the caller saw outside the program (backend unreachable, timeout): runs
+/// on-error with it, as APIM does for forward-request errors.
+pub fn fail<'a>(
+    prog: &'a Program,
+    failure: Failure,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    on_error(prog, Section::Backend, failure, ex, scratch)
+}
+
+fn outbound<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
+    match vm::run(prog, Section::Outbound, ex, scratch) {
+        Outcome::Done | Outcome::Respond | Outcome::Forward { .. } => Next::Respond,
+        Outcome::Failed(f) => on_error(prog, Section::Outbound, f, ex, scratch),
+    }
+}
+
+fn on_error<'a>(
+    prog: &'a Program,
+    section: Section,
+    f: Failure,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    let arena = ex.arena;
+    let (scope, path, policy_id) = match prog.origins.get(f.at.0 as usize) {
+        Some(o) if !prog.insns.is_empty() => (
+            o.scope,
+            arena.alloc_str(&o.path) as &str,
+            o.policy_id.as_deref().map(|p| arena.alloc_str(p) as &str),
+        ),
+        _ => ("", "", None),
+    };
+    let message: &'a str = arena.alloc_str(&f.message);
+    ex.last_error = Some(LastError {
+        source: f.source,
+        reason: f.reason,
+        message,
+        scope,
+        section: section.name(),
+        path,
+        policy_id: policy_id.unwrap_or(""),
+    });
+    // APIM's error response, which on-error may change.
+    ex.begin_response();
+    let mut body = bumpalo::collections::String::new_in(arena);
+    body.push_str("{\"statusCode\":");
+    body.push_str(arena.alloc_str(&f.status.to_string()));
+    body.push_str(",\"message\":\"");
+    json_escape(&mut body, message);
+    body.push_str("\"}");
+    let status_reason = reason_phrase(f.status);
+    ex.set_status(f.status, status_reason);
+    ex.set_header(
+        crate::program::Target::Response,
+        "Content-Type",
+        &["application/json"],
+        crate::program::ExistsAction::Override,
+    );
+    ex.set_body(
+        crate::program::Target::Response,
+        body.into_bump_str().as_bytes(),
+    );
+    if section == Section::OnError {
+        return Next::Respond;
+    }
+    match vm::run(prog, Section::OnError, ex, scratch) {
+        Outcome::Failed(f2) => {
+            // An error inside on-error: answer it plainly, no second on-error.
+            on_error(prog, Section::OnError, f2, ex, scratch)
+        }
+        _ => Next::Respond,
+    }
+}
+
+fn json_escape(out: &mut bumpalo::collections::String<'_>, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}

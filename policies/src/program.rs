@@ -1,0 +1,213 @@
+//! The compiled form of one effective policy: a flat instruction array per pipeline.
+//!
+//! One `Program` exists per (operation, product context). It is immutable after
+//! compilation and shared by every shard (`Arc<Program>`); per-request state lives in
+//! the host and the expression scratch, never here. Control flow (`choose`) is compiled
+//! to jumps, so the VM is a loop over instruction indices with no recursion.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use crate::expr::Expr;
+
+/// Index of an instruction in [`Program::insns`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InsnIdx(pub u32);
+
+/// Index of an expression in [`Program::exprs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExprIdx(pub u32);
+
+/// An attribute or element value: literal text, or an expression evaluated per request
+/// and converted to text the way APIM does (`ToString()`).
+#[derive(Clone, Debug)]
+pub enum Operand {
+    Text(Box<str>),
+    Expr(ExprIdx),
+}
+
+/// Which message a header or body policy changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Request,
+    Response,
+}
+
+/// `exists-action` of set-header / set-query-parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExistsAction {
+    Override,
+    Skip,
+    Append,
+    Delete,
+}
+
+/// The four pipeline sections, in execution order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Inbound = 0,
+    Backend = 1,
+    Outbound = 2,
+    OnError = 3,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Inbound,
+        Section::Backend,
+        Section::Outbound,
+        Section::OnError,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Inbound => "inbound",
+            Section::Backend => "backend",
+            Section::Outbound => "outbound",
+            Section::OnError => "on-error",
+        }
+    }
+}
+
+/// `forward-request` settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForwardSettings {
+    pub timeout: Duration,
+    pub follow_redirects: bool,
+    pub buffer_request_body: bool,
+    pub buffer_response: bool,
+    pub fail_on_error_status_code: bool,
+}
+
+impl Default for ForwardSettings {
+    fn default() -> Self {
+        ForwardSettings {
+            timeout: Duration::from_secs(300),
+            follow_redirects: false,
+            buffer_request_body: false,
+            buffer_response: true,
+            fail_on_error_status_code: false,
+        }
+    }
+}
+
+/// An inclusive address range of `ip-filter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressRange {
+    pub from: std::net::IpAddr,
+    pub to: std::net::IpAddr,
+}
+
+/// One instruction.
+#[derive(Clone, Debug)]
+pub enum Insn {
+    SetHeader {
+        target: Target,
+        name: Box<str>,
+        action: ExistsAction,
+        values: Box<[Operand]>,
+    },
+    SetQueryParameter {
+        name: Box<str>,
+        action: ExistsAction,
+        values: Box<[Operand]>,
+    },
+    /// `set-variable`: a literal value is a string; an expression keeps its type.
+    SetVariable {
+        name: Box<str>,
+        value: Operand,
+    },
+    /// Continue at `to` unless the condition is `true` (`choose`/`when`).
+    JumpUnless {
+        cond: ExprIdx,
+        to: InsnIdx,
+    },
+    Jump {
+        to: InsnIdx,
+    },
+    RewriteUri {
+        template: Operand,
+        copy_unmatched_params: bool,
+    },
+    SetMethod {
+        method: Operand,
+    },
+    SetStatus {
+        code: Operand,
+        reason: Option<Operand>,
+    },
+    SetBody {
+        target: Target,
+        body: Operand,
+    },
+    SetBackendService {
+        base_url: Option<Operand>,
+        backend_id: Option<Operand>,
+    },
+    /// Start building a gateway response from scratch (`return-response`, `mock-response`).
+    BeginResponse,
+    /// End the pipeline and send the response built so far.
+    Respond,
+    CheckHeader {
+        name: Box<str>,
+        failed_code: u16,
+        failed_message: Box<str>,
+        ignore_case: bool,
+        values: Box<[Box<str>]>,
+    },
+    IpFilter {
+        allow: bool,
+        ranges: Box<[AddressRange]>,
+    },
+    /// Send the request to the backend (the proxy does the I/O and resumes after it).
+    Forward(ForwardSettings),
+    Trace {
+        source: Box<str>,
+        severity: Box<str>,
+        message: Operand,
+    },
+}
+
+/// Where an instruction came from, for errors and `context.LastError`.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    /// Policy element name (`set-header`).
+    pub policy: &'static str,
+    /// `global`, `product`, `api`, `operation` (APIM's LastError.Scope).
+    pub scope: &'static str,
+    /// The `id` attribute, if any (LastError.PolicyId).
+    pub policy_id: Option<Box<str>>,
+    /// Position in the section, e.g. `choose[1]/when[2]/set-header[1]` (LastError.Path).
+    pub path: Box<str>,
+    pub file: Box<str>,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A compiled pipeline.
+#[derive(Debug, Default)]
+pub struct Program {
+    pub insns: Vec<Insn>,
+    /// Parallel to `insns`.
+    pub origins: Vec<Origin>,
+    pub exprs: Vec<Expr>,
+    /// Instruction ranges of each section, indexed by `Section as usize`.
+    pub sections: [Range<u32>; 4],
+}
+
+impl Program {
+    pub fn section(&self, s: Section) -> Range<u32> {
+        self.sections[s as usize].clone()
+    }
+
+    pub fn origin(&self, at: InsnIdx) -> &Origin {
+        &self.origins[at.0 as usize]
+    }
+
+    /// True when the program does nothing but forward (the proxy's fast path).
+    pub fn is_passthrough(&self) -> bool {
+        self.insns
+            .iter()
+            .all(|i| matches!(i, Insn::Forward(s) if *s == ForwardSettings::default()))
+    }
+}

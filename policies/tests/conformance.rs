@@ -1,0 +1,376 @@
+//! The policy conformance corpus: every file in `tests/cases/*.yaml` is a list of cases,
+//! each a policy plus a request, and what must come of it — the request the backend
+//! receives, the response the caller gets, or the load error. One runner, many cases
+//! (the regex crate's model); adding a case is adding a few lines of YAML.
+//!
+//! Case keys:
+//!   name                      unique name
+//!   policy                    the API-scope policy XML
+//!   global / operation        optional documents of those scopes
+//!   fragments                 optional map id → fragment XML
+//!   named-values              optional map name → value (prefix `secret:` for a secret)
+//!   request                   { method, url ("/path?query"), headers {name: value|[values]}, body, ip, matched {p: v} }
+//!   backend                   the backend's response { status, headers, body } (default 200, body "backend")
+//!   expect:
+//!     load-error              substring of the load error (and nothing runs)
+//!     backend                 { method, url, headers {name: value | [values] | null (absent)}, body }
+//!     no-backend: true        the backend must not be called
+//!     response                { status, headers {…}, body }
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use bumpalo::Bump;
+use tollgate_core::config::NamedValue;
+use tollgate_policies::build::{build_program, load_document, load_fragment};
+use tollgate_policies::exchange::{CallInfo, Exchange, HeaderList, RequestState, ResponseState};
+use tollgate_policies::expr::ExprScratch;
+use tollgate_policies::pipeline::{self, Next};
+use tollgate_policies::xml::{Origin, Scopes};
+use yaml_rust2::{Yaml, YamlLoader};
+
+struct Outcome {
+    backend: Option<(String, String, Vec<(String, String)>, String)>,
+    response: (u16, Vec<(String, String)>, String),
+}
+
+fn s(y: &Yaml) -> String {
+    match y {
+        Yaml::String(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Real(r) => r.clone(),
+        _ => String::new(),
+    }
+}
+
+fn map<'y>(y: &'y Yaml, key: &str) -> &'y Yaml {
+    &y[key]
+}
+
+fn run_case(case: &Yaml) -> Result<Outcome, String> {
+    let mut named = BTreeMap::new();
+    if let Yaml::Hash(h) = map(case, "named-values") {
+        for (k, v) in h {
+            let v = s(v);
+            let (value, secret) = match v.strip_prefix("secret:") {
+                Some(x) => (x.to_string(), true),
+                None => (v, false),
+            };
+            named.insert(s(k), NamedValue { value, secret });
+        }
+    }
+    let mut errors = Vec::new();
+    let mut doc = |key: &str| -> Option<tollgate_policies::xml::Document> {
+        let text = map(case, key).as_str()?;
+        match load_document(text, &Origin::file(format!("{key}.xml")), &named) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        }
+    };
+    let global = doc("global");
+    let api = doc("policy");
+    let operation = doc("operation");
+    let mut fragments = BTreeMap::new();
+    if let Yaml::Hash(h) = map(case, "fragments") {
+        for (k, v) in h {
+            match load_fragment(
+                &s(k),
+                &s(v),
+                &Origin::file(format!("fragment-{}.xml", s(k))),
+                &named,
+            ) {
+                Ok(f) => {
+                    fragments.insert(s(k), f);
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"));
+    }
+    let scopes = Scopes {
+        global: global.as_ref(),
+        product: None,
+        api: api.as_ref(),
+        operation: operation.as_ref(),
+        fragments: &fragments,
+    };
+    let (program, _) = build_program(&scopes).map_err(|e| {
+        e.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+
+    let arena = Bump::new();
+    let req = map(case, "request");
+    let url = req["url"].as_str().unwrap_or("/").to_string();
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (url.clone(), String::new()),
+    };
+    let mut headers = HeaderList::new(&arena);
+    if let Yaml::Hash(h) = &req["headers"] {
+        for (k, v) in h {
+            let name: &str = arena.alloc_str(&s(k));
+            match v {
+                Yaml::Array(vs) => vs
+                    .iter()
+                    .for_each(|v| headers.push(name, arena.alloc_str(&s(v)))),
+                v => headers.push(name, arena.alloc_str(&s(v))),
+            }
+        }
+    }
+    let mut matched = Vec::new();
+    let mut matched_query = Vec::new();
+    if let Yaml::Hash(h) = &req["matched"] {
+        for (k, v) in h {
+            matched.push((&*arena.alloc_str(&s(k)), &*arena.alloc_str(&s(v))));
+        }
+    }
+    if let Yaml::Array(a) = &req["matched-query"] {
+        for k in a {
+            matched_query.push(&*arena.alloc_str(&s(k)));
+        }
+    }
+    let body = req["body"]
+        .as_str()
+        .map(|b| arena.alloc_slice_copy(b.as_bytes()) as &[u8]);
+    let request = RequestState {
+        method: arena.alloc_str(req["method"].as_str().unwrap_or("GET")),
+        scheme: "http",
+        host: "gw.test",
+        port: 80,
+        path: arena.alloc_str(&path),
+        query: arena.alloc_str(&query),
+        headers,
+        body,
+        ip: arena.alloc_str(req["ip"].as_str().unwrap_or("10.0.0.1")),
+        original_path: arena.alloc_str(&path),
+        original_query: arena.alloc_str(&query),
+        matched: arena.alloc_slice_copy(&matched),
+        matched_query_names: arena.alloc_slice_copy(&matched_query),
+    };
+    let info = CallInfo {
+        api_id: "orders",
+        api_name: "Orders",
+        api_path: "orders",
+        service_url: Some(("http", "backend.test", 80, "/v1")),
+        operation_id: "get-order",
+        operation_name: "get-order",
+        operation_method: "GET",
+        url_template: "/orders/{id}",
+        gateway_id: "test-gw",
+        region: "local",
+        service_name: "tollgate",
+        request_id: [7; 16],
+    };
+    // 2026-01-02T03:04:05Z
+    let mut ex = Exchange::new(&arena, request, info, 1_767_323_045_000_000, 42);
+    let mut scratch = ExprScratch::new();
+    let mut backend_seen = None;
+    let mut next = pipeline::start(&program, &mut ex, &mut scratch);
+    if let Next::Forward { resume, .. } = next {
+        let r = &ex.request;
+        let url = if r.query.is_empty() {
+            r.path.to_string()
+        } else {
+            format!("{}?{}", r.path, r.query)
+        };
+        let hs = r
+            .headers
+            .lines()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let body = String::from_utf8_lossy(
+            r.body
+                .unwrap_or(req["body"].as_str().unwrap_or("").as_bytes()),
+        )
+        .into_owned();
+        backend_seen = Some((r.method.to_string(), url, hs, body));
+        let be = map(case, "backend");
+        let mut bh = HeaderList::new(&arena);
+        if let Yaml::Hash(h) = &be["headers"] {
+            for (k, v) in h {
+                bh.push(arena.alloc_str(&s(k)), arena.alloc_str(&s(v)));
+            }
+        }
+        let body = be["body"].as_str().unwrap_or("backend");
+        ex.response = Some(ResponseState {
+            status: be["status"].as_i64().unwrap_or(200) as u16,
+            reason: "OK",
+            headers: bh,
+            body: Some(arena.alloc_slice_copy(body.as_bytes())),
+        });
+        next = pipeline::after_forward(&program, resume, &mut ex, &mut scratch);
+    }
+    assert_eq!(next, Next::Respond);
+    let resp = ex.response.as_ref();
+    let response = match resp {
+        Some(r) => (
+            r.status,
+            r.headers
+                .lines()
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            String::from_utf8_lossy(r.body.unwrap_or(b"")).into_owned(),
+        ),
+        None => (200, Vec::new(), String::new()),
+    };
+    Ok(Outcome {
+        backend: backend_seen,
+        response,
+    })
+}
+
+fn check_headers(what: &str, expect: &Yaml, got: &[(String, String)], fails: &mut Vec<String>) {
+    let Yaml::Hash(h) = expect else { return };
+    for (k, v) in h {
+        let name = s(k);
+        let values: Vec<&str> = got
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(&name))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        match v {
+            Yaml::Null => {
+                if !values.is_empty() {
+                    fails.push(format!(
+                        "{what} header {name} should be absent, got {values:?}"
+                    ));
+                }
+            }
+            Yaml::Array(want) => {
+                let want: Vec<String> = want.iter().map(s).collect();
+                if values != want {
+                    fails.push(format!(
+                        "{what} header {name}: want {want:?}, got {values:?}"
+                    ));
+                }
+            }
+            v => {
+                if values != [s(v).as_str()] {
+                    fails.push(format!(
+                        "{what} header {name}: want {:?}, got {values:?}",
+                        s(v)
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check(case: &Yaml) -> Vec<String> {
+    let expect = map(case, "expect");
+    let mut fails = Vec::new();
+    match (run_case(case), expect["load-error"].as_str()) {
+        (Err(e), Some(want)) => {
+            if !e.contains(want) {
+                fails.push(format!("load error should contain {want:?}, got:\n{e}"));
+            }
+        }
+        (Err(e), None) => fails.push(format!("unexpected load error:\n{e}")),
+        (Ok(_), Some(want)) => fails.push(format!(
+            "expected a load error containing {want:?}, but it loaded"
+        )),
+        (Ok(out), None) => {
+            let be = &expect["backend"];
+            if expect["no-backend"].as_bool() == Some(true) && out.backend.is_some() {
+                fails.push("the backend was called".into());
+            }
+            if !be.is_badvalue() {
+                match &out.backend {
+                    None => fails.push("the backend was not called".into()),
+                    Some((m, u, h, b)) => {
+                        if let Some(want) = be["method"].as_str() {
+                            if want != m {
+                                fails.push(format!("backend method: want {want}, got {m}"));
+                            }
+                        }
+                        if let Some(want) = be["url"].as_str() {
+                            if want != u {
+                                fails.push(format!("backend url: want {want}, got {u}"));
+                            }
+                        }
+                        if let Some(want) = be["body"].as_str() {
+                            if want != b {
+                                fails.push(format!("backend body: want {want:?}, got {b:?}"));
+                            }
+                        }
+                        check_headers("backend", &be["headers"], h, &mut fails);
+                    }
+                }
+            }
+            let r = &expect["response"];
+            if !r.is_badvalue() {
+                let (status, headers, body) = &out.response;
+                if let Some(want) = r["status"].as_i64() {
+                    if want != i64::from(*status) {
+                        fails.push(format!("response status: want {want}, got {status}"));
+                    }
+                }
+                if let Some(want) = r["body"].as_str() {
+                    if want != body {
+                        fails.push(format!("response body: want {want:?}, got {body:?}"));
+                    }
+                }
+                check_headers("response", &r["headers"], headers, &mut fails);
+            }
+        }
+    }
+    fails
+}
+
+#[test]
+fn conformance_corpus() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let docs =
+            YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for case in docs[0]
+            .as_vec()
+            .unwrap_or_else(|| panic!("{}: a list of cases", f.display()))
+        {
+            total += 1;
+            let name = case["name"].as_str().unwrap_or("(unnamed)").to_string();
+            assert!(names.insert(name.clone()), "duplicate case name {name}");
+            let fails = check(case);
+            if !fails.is_empty() {
+                failures.push(format!(
+                    "{} :: {name}\n  {}",
+                    f.file_name().unwrap().to_string_lossy(),
+                    fails.join("\n  ")
+                ));
+            }
+        }
+    }
+    eprintln!("{total} conformance cases, {} failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(total > 0);
+}

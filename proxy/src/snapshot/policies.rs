@@ -1,0 +1,162 @@
+//! Compiling the policies of `gateway.yaml`: one program per (API, operation).
+//!
+//! Documents are loaded once (global, fragments, each API, each operation), then merged
+//! and compiled per operation. Operations without a policy of their own share their
+//! API's program; an API where nothing but the default `forward-request` runs gets no
+//! program at all, so its requests take the zero-copy fast path.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tollgate_core::config::Loaded;
+use tollgate_policies::build::{build_program, load_document, load_fragment};
+use tollgate_policies::program::Program;
+use tollgate_policies::xml::{Document, Fragment, Origin, PolicyError, Scopes};
+
+/// `programs[api][operation]`: `None` means pass through untouched.
+pub type Programs = Vec<Vec<Option<Arc<Program>>>>;
+
+pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
+    let config = &loaded.config;
+    let mut errors = Vec::new();
+    let mut load = |key_path: &str, text: &str| -> Option<Document> {
+        let (text, origin) = source(loaded, key_path, text, &mut errors)?;
+        match load_document(&text, &origin, &loaded.named_values) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        }
+    };
+    let global = config
+        .policies
+        .global
+        .as_deref()
+        .and_then(|t| load("policies.global", t));
+    let apis: Vec<(Option<Document>, Vec<Option<Document>>)> = config
+        .apis
+        .iter()
+        .enumerate()
+        .map(|(i, api)| {
+            let doc = api
+                .policy
+                .as_deref()
+                .and_then(|t| load(&format!("apis[{i}].policy"), t));
+            let ops = api
+                .operations
+                .iter()
+                .enumerate()
+                .map(|(j, op)| {
+                    op.policy
+                        .as_deref()
+                        .and_then(|t| load(&format!("apis[{i}].operations[{j}].policy"), t))
+                })
+                .collect();
+            (doc, ops)
+        })
+        .collect();
+    let mut fragments = BTreeMap::new();
+    for (id, text) in &config.policies.fragments {
+        let key = format!("policies.fragments.{id}");
+        if let Some((text, origin)) = source(loaded, &key, text, &mut errors) {
+            match load_fragment(id, &text, &origin, &loaded.named_values) {
+                Ok(f) => {
+                    fragments.insert(id.clone(), f);
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut programs = Vec::with_capacity(apis.len());
+    for (api_doc, op_docs) in &apis {
+        let mut api_program: Option<Option<Arc<Program>>> = None;
+        let mut ops = Vec::with_capacity(op_docs.len());
+        for op_doc in op_docs {
+            let program = match op_doc {
+                Some(op) => build(&global, api_doc.as_ref(), Some(op), &fragments, &mut errors),
+                None => api_program
+                    .get_or_insert_with(|| {
+                        build(&global, api_doc.as_ref(), None, &fragments, &mut errors)
+                    })
+                    .clone(),
+            };
+            ops.push(program);
+        }
+        programs.push(ops);
+    }
+    if errors.is_empty() {
+        Ok(programs)
+    } else {
+        Err(errors)
+    }
+}
+
+fn build(
+    global: &Option<Document>,
+    api: Option<&Document>,
+    operation: Option<&Document>,
+    fragments: &BTreeMap<String, Fragment>,
+    errors: &mut Vec<PolicyError>,
+) -> Option<Arc<Program>> {
+    if global.is_none() && api.is_none() && operation.is_none() {
+        return None;
+    }
+    let scopes = Scopes {
+        global: global.as_ref(),
+        product: None,
+        api,
+        operation,
+        fragments,
+    };
+    match build_program(&scopes) {
+        Ok((program, _)) if program.is_passthrough() => None,
+        Ok((program, _)) => Some(Arc::new(program)),
+        Err(e) => {
+            // The same document error shows up once per operation sharing it: keep one.
+            for err in e {
+                if !errors.iter().any(|x| x.to_string() == err.to_string()) {
+                    errors.push(err);
+                }
+            }
+            None
+        }
+    }
+}
+
+/// The text and origin of a policy value: inline XML (positions inside gateway.yaml) or
+/// a file (already resolved against the config's folder by the loader).
+fn source(
+    loaded: &Loaded,
+    key_path: &str,
+    value: &str,
+    errors: &mut Vec<PolicyError>,
+) -> Option<(String, Origin)> {
+    if value.trim_start().starts_with('<') {
+        let file = loaded.origin.display().to_string();
+        let loc = loaded.locate_value(key_path);
+        let (line, col) = loc.map_or((1, 1), |l| (l.line as u32, l.col as u32));
+        return Some((
+            value.to_string(),
+            Origin::inline(file, line, col, col.saturating_sub(1)),
+        ));
+    }
+    match std::fs::read_to_string(value) {
+        Ok(text) => Some((text, Origin::file(value))),
+        Err(e) => {
+            let loc = loaded.locate(key_path);
+            errors.push(PolicyError {
+                file: loaded.origin.display().to_string(),
+                line: loc.map_or(0, |l| l.line as u32),
+                col: loc.map_or(0, |l| l.col as u32),
+                policy: None,
+                message: format!("{key_path}: cannot read policy file `{value}`: {e}"),
+                hint: None,
+            });
+            None
+        }
+    }
+}
