@@ -223,8 +223,15 @@ pub fn references(text: &str) -> Vec<&str> {
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else { break };
-        names.push(after[..end].trim());
-        rest = &after[end + 2..];
+        let name = after[..end].trim();
+        // Only a valid name is a reference: C# in policies writes `{{` and `}}` as
+        // escaped braces (`$"{{\"a\":1}}"`), which are not named values.
+        if is_valid_name(name) {
+            names.push(name);
+            rest = &after[end + 2..];
+        } else {
+            rest = &rest[start + 2..];
+        }
     }
     names
 }

@@ -7,7 +7,7 @@ use super::model::Config;
 use super::node::{join_index, join_key};
 use super::validate::Checker;
 
-const POLICIES: &str = "policies land with issue 3";
+const POLICIES: &str = "product policies apply in product contexts, which land with subscription enforcement (issue 4)";
 const TLS: &str = "TLS lands with issue 6";
 const RATE_LIMITS: &str = "rate limiting lands with issue 5";
 const LATER: &str = "a later issue";
@@ -59,7 +59,6 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
     for (i, api) in config.apis.iter().enumerate() {
         let at = join_index("apis", i);
         let features = [
-            ("policy", api.policy.is_some(), POLICIES),
             ("openapi", api.openapi.is_some(), LATER),
             ("api-version", api.api_version.is_some(), LATER),
             (
@@ -75,26 +74,11 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
                 refuse(c, &join_key(&at, key), what);
             }
         }
-        for (j, op) in api.operations.iter().enumerate() {
-            if op.policy.is_some() {
-                refuse(
-                    c,
-                    &join_key(&join_index(&join_key(&at, "operations"), j), "policy"),
-                    POLICIES,
-                );
-            }
-        }
     }
     for (i, product) in config.products.iter().enumerate() {
         if product.policy.is_some() {
             refuse(c, &join_key(&join_index("products", i), "policy"), POLICIES);
         }
-    }
-    if config.policies.global.is_some() {
-        refuse(c, "policies.global", POLICIES);
-    }
-    if !config.policies.fragments.is_empty() {
-        refuse(c, "policies.fragments", POLICIES);
     }
     if !config.api_version_sets.is_empty() {
         refuse(c, "api-version-sets", LATER);

@@ -9,7 +9,7 @@
 //! best URL-template match wins — segment by segment, a literal beats `{param}`, which
 //! beats `{*rest}` / `/*`; more matched query constraints break ties.
 
-mod service_url;
+pub mod service_url;
 mod table;
 mod template;
 

@@ -173,6 +173,9 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
     ) else {
         return reject(c, s, &head, GatewayError::NoBackendUrl).await;
     };
+    if let Some(program) = &snap.programs[route.api.0 as usize][route.op.0 as usize] {
+        return super::policy::serve(shard, c, s, &head, route, program).await;
+    }
     let exchange = Exchange {
         head: &head,
         route,

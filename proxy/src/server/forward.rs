@@ -43,12 +43,12 @@ pub struct Exchange<'a> {
 /// What we remember of the request once its head bytes are consumed.
 #[derive(Clone, Copy)]
 pub(super) struct ReqInfo {
-    is_head: bool,
-    idempotent: bool,
-    keep_alive: bool,
-    http10: bool,
-    expect_continue: bool,
-    websocket: bool,
+    pub is_head: bool,
+    pub idempotent: bool,
+    pub keep_alive: bool,
+    pub http10: bool,
+    pub expect_continue: bool,
+    pub websocket: bool,
 }
 
 impl ReqInfo {

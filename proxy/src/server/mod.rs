@@ -10,6 +10,7 @@ mod forward;
 pub(crate) mod io;
 mod linger;
 mod listener;
+mod policy;
 mod relay;
 mod request_head;
 mod respond;
@@ -36,6 +37,9 @@ pub struct Shard {
     pub pool: Pool,
     pub drain: Drain,
     pub scratch: scratch::ScratchPool,
+    pub arenas: scratch::ArenaPool,
+    /// Seed state for request ids and `Guid.NewGuid()` (xorshift; not for secrets).
+    random: std::cell::Cell<u64>,
 }
 
 impl Shard {
@@ -46,6 +50,37 @@ impl Shard {
             scratch: scratch::ScratchPool::new(snapshot.limits.max_headers),
             snapshot,
             drain: Drain::default(),
+            arenas: scratch::ArenaPool::default(),
+            random: std::cell::Cell::new(seed(id)),
         }
     }
+
+    /// The next pseudo-random 64 bits of this shard.
+    pub fn random_seed(&self) -> u64 {
+        let mut x = self.random.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random.set(x);
+        x
+    }
+
+    /// A fresh request id (`context.RequestId`), version-4 GUID layout.
+    pub fn request_id(&self) -> [u8; 16] {
+        let a = self.random_seed().to_le_bytes();
+        let b = self.random_seed().to_le_bytes();
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&a);
+        id[8..].copy_from_slice(&b);
+        id[6] = (id[6] & 0x0f) | 0x40;
+        id[8] = (id[8] & 0x3f) | 0x80;
+        id
+    }
+}
+
+fn seed(shard: usize) -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (t ^ (shard as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
 }

@@ -78,3 +78,29 @@ impl ScratchPool {
         }
     }
 }
+
+/// Per-request arenas for the policy path, reused: resetting keeps the arena's memory,
+/// so steady-state requests allocate nothing on the global heap.
+#[derive(Default)]
+pub struct ArenaPool {
+    free: RefCell<Vec<bumpalo::Bump>>,
+}
+
+/// An arena that grew past this after a request is dropped instead of kept.
+const MAX_KEPT_ARENA: usize = 1 << 20;
+
+impl ArenaPool {
+    pub fn take(&self) -> bumpalo::Bump {
+        self.free
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| bumpalo::Bump::with_capacity(16 * 1024))
+    }
+
+    pub fn put(&self, mut arena: bumpalo::Bump) {
+        if arena.allocated_bytes() <= MAX_KEPT_ARENA {
+            arena.reset();
+            self.free.borrow_mut().push(arena);
+        }
+    }
+}

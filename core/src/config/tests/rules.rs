@@ -241,18 +241,8 @@ fn policy_files_must_exist() {
         "policies:\n  global: policies/global.xml\n  fragments:\n    corr: policies/missing.xml\n",
     );
     let errs = load_file(&path).unwrap_err().0;
-    assert_eq!(errs.len(), 3, "{}", ConfigErrors(errs.clone()));
+    assert_eq!(errs.len(), 1, "{}", ConfigErrors(errs.clone()));
     find(&errs, "policies.fragments.corr", "not found");
-    find(
-        &errs,
-        "policies.global",
-        "`global` is not supported yet: policies land with issue 3",
-    );
-    find(
-        &errs,
-        "policies.fragments",
-        "`fragments` is not supported yet",
-    );
 }
 
 #[test]
@@ -281,14 +271,12 @@ fn unsupported_features_are_loud() {
         ("backends.b.circuit-breaker", "a later issue"),
         ("backends.b.health-check", "a later issue"),
         ("backends.b.tls", "issue 6"),
-        ("apis[0].policy", "issue 3"),
         ("apis[0].openapi", "a later issue"),
         ("apis[0].api-version", "a later issue"),
         ("apis[0].api-version-set-id", "a later issue"),
         ("apis[0].api-revision", "a later issue"),
         ("apis[0].is-current", "a later issue"),
-        ("apis[0].operations[0].policy", "issue 3"),
-        ("products[0].policy", "issue 3"),
+        ("products[0].policy", "issue 4"),
         ("api-version-sets", "a later issue"),
         ("rate-limits", "issue 5"),
         ("cache", "a later issue"),

@@ -1,0 +1,446 @@
+//! The policy path: requests whose operation has a compiled program.
+//!
+//! The parsed head is copied into the request arena as an [`Exchange`], the program's
+//! inbound (and backend section up to `forward-request`) runs against it, the backend is
+//! called with the request as the policies left it, and the backend's status and headers
+//! go through the rest of the backend section and outbound before the response is
+//! written. `return-response` and errors (with on-error) answer without the backend.
+//! Bodies still stream: a policy that replaces one (`set-body`) sends its own instead.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use bumpalo::Bump;
+use tollgate_core::error::GatewayError;
+use tollgate_core::routing::{RouteMatch, ServiceUrl};
+use tollgate_policies::exchange::{
+    BackendChoice, CallInfo, Exchange, HeaderList, RequestState, ResponseState,
+};
+use tollgate_policies::pipeline::{self, Next as Flow};
+use tollgate_policies::program::Program;
+use tollgate_policies::vm::Failure;
+
+use crate::http::v1::chunked::ChunkedScanner;
+use crate::http::v1::request::{BodyFraming, RequestHead};
+use crate::http::v1::HeaderSpan;
+
+use super::connection::{Client, Next};
+use super::forward::{exchange, send_response_body, take_buffered_body, Failed, ReqInfo};
+use super::io::{consume, write_all};
+use super::relay::Framing;
+use super::request_head::is_hop_by_hop;
+use super::response_head::ClientConn;
+use super::scratch::Scratch;
+use super::Shard;
+
+pub async fn serve(
+    shard: &Shard,
+    c: &mut Client,
+    s: &mut Scratch,
+    head: &RequestHead,
+    route: RouteMatch,
+    program: &Arc<Program>,
+) -> Next {
+    let arena = shard.arenas.take();
+    let next = run(shard, c, s, head, route, program, &arena).await;
+    shard.arenas.put(arena);
+    next
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    shard: &Shard,
+    c: &mut Client,
+    s: &mut Scratch,
+    head: &RequestHead,
+    route: RouteMatch,
+    program: &Arc<Program>,
+    arena: &Bump,
+) -> Next {
+    let snap = &shard.snapshot;
+    let info = ReqInfo::of(head, &c.buf);
+    let mut ex = new_exchange(shard, c, &s.req_headers, &s.params, head, route, arena);
+    let has_body = head.framing != BodyFraming::None;
+    consume(&mut c.buf, head.head_len);
+    let mut scratch = tollgate_policies::expr::ExprScratch::default();
+
+    let mut flow = pipeline::start(program, &mut ex, &mut scratch);
+    let mut backend_answer = None;
+    // Whether the client's body went to the backend (else it is unread: close after).
+    let mut body_sent = !has_body;
+    if let Flow::Forward {
+        resume,
+        settings: _,
+    } = flow
+    {
+        let target = match backend_target(shard, route, &ex) {
+            Ok(t) => t,
+            Err(message) => {
+                let f = Failure {
+                    status: 500,
+                    message,
+                    source: "set-backend-service",
+                    reason: "BackendServiceInvalid",
+                    at: resume,
+                };
+                flow = pipeline::fail(program, f, &mut ex, &mut scratch);
+                debug_assert_eq!(flow, Flow::Respond);
+                return respond(c, s, &ex, info, has_body).await;
+            }
+        };
+        // The upstream request as the policies left it.
+        s.out.clear();
+        write_request_head(&mut s.out, &ex, &target.0, c.peer.ip(), snap);
+        let mut body = match (ex.request.body, head.framing) {
+            (Some(_), _) | (None, BodyFraming::None) => Framing::Length(0),
+            (None, BodyFraming::Length(n)) => Framing::Length(n),
+            (None, BodyFraming::Chunked) => {
+                Framing::Chunked(ChunkedScanner::new(snap.limits.max_body_bytes))
+            }
+        };
+        if let Some(b) = ex.request.body {
+            s.out.extend_from_slice(b);
+        } else if take_buffered_body(&mut body, &mut c.buf, &mut s.out).is_err() {
+            return reject(c, s, GatewayError::BadRequest("invalid chunked body")).await;
+        }
+        let streams_client_body = ex.request.body.is_none();
+        match exchange(shard, c, s, target.1, &mut body, info).await {
+            Ok((up, resp)) => {
+                body_sent |= streams_client_body;
+                let mut headers = HeaderList::new(arena);
+                for h in s.resp_headers.iter() {
+                    if !is_hop_by_hop(&s.ubuf, &s.resp_headers, h) {
+                        headers.push(
+                            text(arena, h.name.get(&s.ubuf)),
+                            text(arena, h.value.get(&s.ubuf)),
+                        );
+                    }
+                }
+                ex.response = Some(ResponseState {
+                    status: resp.status,
+                    reason: text(arena, resp.reason.get(&s.ubuf)),
+                    headers,
+                    body: None,
+                });
+                consume(&mut s.ubuf, resp.head_len);
+                flow = pipeline::after_forward(program, resume, &mut ex, &mut scratch);
+                backend_answer = Some((up, resp));
+            }
+            Err(Failed::Answered(next)) => return next,
+            Err(Failed::Backend {
+                err,
+                request_consumed,
+            }) => {
+                body_sent |= streams_client_body && request_consumed;
+                let f = Failure {
+                    status: err.status(),
+                    message: err.to_string(),
+                    source: "forward-request",
+                    reason: err.reason(),
+                    at: resume,
+                };
+                flow = pipeline::fail(program, f, &mut ex, &mut scratch);
+            }
+        }
+    }
+    debug_assert_eq!(flow, Flow::Respond);
+    match (backend_answer, ex.response.as_ref()) {
+        // Relay the backend's body under the (possibly changed) status and headers.
+        (Some((up, resp_head)), Some(r)) if r.body.is_none() => {
+            let until_close = resp_head.framing == crate::http::v1::ResponseFraming::UntilClose;
+            let conn = client_conn(shard, info, until_close, !body_sent);
+            c.linger = !body_sent;
+            s.out.clear();
+            write_response_head(&mut s.out, r, conn, None);
+            send_response_body(shard, c, s, up, &resp_head, conn, info).await
+        }
+        // A response the gateway holds in full; a backend body is dropped with its connection.
+        _ => respond(c, s, &ex, info, !body_sent).await,
+    }
+}
+
+/// Writes a response the gateway holds in full (return-response, errors, replaced body).
+async fn respond(
+    c: &mut Client,
+    s: &mut Scratch,
+    ex: &Exchange<'_>,
+    info: ReqInfo,
+    unread_body: bool,
+) -> Next {
+    let close = !info.keep_alive || unread_body;
+    let conn = if close {
+        ClientConn::Close
+    } else if info.http10 {
+        ClientConn::KeepAlive10
+    } else {
+        ClientConn::KeepAlive
+    };
+    s.out.clear();
+    let empty = ResponseState {
+        status: 200,
+        reason: "OK",
+        headers: HeaderList::new(ex.arena),
+        body: None,
+    };
+    let r = ex.response.as_ref().unwrap_or(&empty);
+    let body = r.body.unwrap_or(b"");
+    write_response_head(&mut s.out, r, conn, Some(body.len()));
+    if !info.is_head {
+        s.out.extend_from_slice(body);
+    }
+    c.linger = unread_body;
+    if write_all(&mut c.stream, &mut s.out).await.is_err() || close {
+        return Next::Close;
+    }
+    Next::KeepAlive
+}
+
+async fn reject(c: &mut Client, s: &mut Scratch, err: GatewayError) -> Next {
+    super::respond::send_error(&mut c.stream, &mut s.out, err, true).await;
+    c.linger = true;
+    Next::Close
+}
+
+fn client_conn(shard: &Shard, info: ReqInfo, until_close: bool, unread_body: bool) -> ClientConn {
+    if !info.keep_alive || until_close || unread_body || shard.drain.draining() {
+        ClientConn::Close
+    } else if info.http10 {
+        ClientConn::KeepAlive10
+    } else {
+        ClientConn::KeepAlive
+    }
+}
+
+/// Status line and headers of `r`. With `content_length`, framing headers are replaced
+/// by that length (a body the gateway holds); otherwise the backend's framing stays.
+fn write_response_head(
+    out: &mut Vec<u8>,
+    r: &ResponseState<'_>,
+    conn: ClientConn,
+    content_length: Option<usize>,
+) {
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        r.status,
+        if r.reason.is_empty() {
+            tollgate_core::error::reason_phrase(r.status)
+        } else {
+            r.reason
+        }
+    );
+    for (name, value) in r.headers.lines() {
+        if content_length.is_some()
+            && (name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("transfer-encoding"))
+        {
+            continue;
+        }
+        let _ = write!(out, "{name}: {value}\r\n");
+    }
+    if let Some(n) = content_length {
+        let _ = write!(out, "Content-Length: {n}\r\n");
+    }
+    match conn {
+        ClientConn::KeepAlive | ClientConn::Upgrade => {}
+        ClientConn::KeepAlive10 => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+        ClientConn::Close => out.extend_from_slice(b"Connection: close\r\n"),
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The backend request head from the exchange's request.
+fn write_request_head(
+    out: &mut Vec<u8>,
+    ex: &Exchange<'_>,
+    service: &ServiceUrl,
+    client_ip: IpAddr,
+    snap: &crate::snapshot::Snapshot,
+) {
+    let r = &ex.request;
+    let f = &snap.forwarded;
+    let _ = write!(out, "{} {}", r.method, service.base_path);
+    if !r.path.starts_with('/') {
+        out.push(b'/');
+    }
+    out.extend_from_slice(r.path.as_bytes());
+    if !r.query.is_empty() {
+        out.push(b'?');
+        out.extend_from_slice(r.query.as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let mut xff: Option<&str> = None;
+    for (name, value) in r.headers.lines() {
+        let n = *name;
+        if n.eq_ignore_ascii_case("host") && !f.preserve_host {
+            continue;
+        }
+        if r.body.is_some()
+            && (n.eq_ignore_ascii_case("content-length")
+                || n.eq_ignore_ascii_case("transfer-encoding"))
+        {
+            continue;
+        }
+        if f.x_forwarded_for && n.eq_ignore_ascii_case("x-forwarded-for") {
+            xff.get_or_insert(value);
+            continue;
+        }
+        if (f.x_forwarded_proto && n.eq_ignore_ascii_case("x-forwarded-proto"))
+            || (f.x_forwarded_host && n.eq_ignore_ascii_case("x-forwarded-host"))
+        {
+            continue;
+        }
+        let _ = write!(out, "{name}: {value}\r\n");
+    }
+    if !f.preserve_host || !r.headers.contains("host") {
+        let _ = write!(out, "Host: {}\r\n", service.authority);
+    }
+    if let Some(b) = r.body {
+        let _ = write!(out, "Content-Length: {}\r\n", b.len());
+    }
+    if f.x_forwarded_for {
+        match xff {
+            Some(prev) => {
+                let _ = write!(out, "X-Forwarded-For: {prev}, {client_ip}\r\n");
+            }
+            None => {
+                let _ = write!(out, "X-Forwarded-For: {client_ip}\r\n");
+            }
+        }
+    }
+    if f.x_forwarded_proto {
+        out.extend_from_slice(b"X-Forwarded-Proto: http\r\n");
+    }
+    if f.x_forwarded_host && !r.host.is_empty() {
+        let _ = write!(out, "X-Forwarded-Host: {}\r\n", r.host);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Where the request goes: the API's service URL, a base URL set by a policy (an IP
+/// address: shards do not resolve names), or a named backend.
+fn backend_target(
+    shard: &Shard,
+    route: RouteMatch,
+    ex: &Exchange<'_>,
+) -> Result<(ServiceUrl, SocketAddr), String> {
+    let snap = &shard.snapshot;
+    match ex.backend {
+        BackendChoice::Default => {
+            let api = snap.routes.api(route.api);
+            match (&api.service_url, snap.api_backends[route.api.0 as usize]) {
+                (Some(u), Some(a)) => Ok((u.clone(), a)),
+                _ => Err(GatewayError::NoBackendUrl.message().to_string()),
+            }
+        }
+        BackendChoice::BaseUrl(u) => {
+            let url = ServiceUrl::parse(u)?;
+            let ip: IpAddr = url
+                .host
+                .parse()
+                .map_err(|_| format!("set-backend-service base-url `{u}`: use an IP address or a backend-id (names are resolved at load)"))?;
+            let addr = SocketAddr::new(ip, url.port);
+            Ok((url, addr))
+        }
+        BackendChoice::BackendId(id) => snap
+            .backends
+            .iter()
+            .find(|(n, _, _)| n == id)
+            .map(|(_, u, a)| (u.clone(), *a))
+            .ok_or_else(|| format!("set-backend-service: no backend named `{id}`")),
+    }
+}
+
+fn text<'a>(arena: &'a Bump, bytes: &[u8]) -> &'a str {
+    arena.alloc_str(&String::from_utf8_lossy(bytes))
+}
+
+/// Copies the parsed request into the arena.
+fn new_exchange<'a>(
+    shard: &Shard,
+    c: &Client,
+    req_headers: &[HeaderSpan],
+    params: &[tollgate_core::routing::ParamMatch],
+    head: &RequestHead,
+    route: RouteMatch,
+    arena: &'a Bump,
+) -> Exchange<'a> {
+    let snap = &shard.snapshot;
+    let buf = &c.buf;
+    let path_full = head.path.get(buf);
+    let query_raw = head.query.map_or(&b""[..], |q| q.get(buf));
+    let mut headers = HeaderList::new(arena);
+    for h in req_headers {
+        if !is_hop_by_hop(buf, req_headers, h) {
+            headers.push(text(arena, h.name.get(buf)), text(arena, h.value.get(buf)));
+        }
+    }
+    let op = snap.routes.operation(route);
+    let api = snap.routes.api(route.api);
+    let mut matched = bumpalo::collections::Vec::new_in(arena);
+    let mut matched_query = bumpalo::collections::Vec::new_in(arena);
+    for p in params {
+        let name: &'a str = arena.alloc_str(&op.param_names[p.name as usize]);
+        let src = if p.in_query { query_raw } else { path_full };
+        let value = text(
+            arena,
+            src.get(p.start as usize..p.end as usize).unwrap_or(b""),
+        );
+        matched.push((name, value));
+    }
+    for q in &op.template.query {
+        matched_query.push(&*arena.alloc_str(&q.name));
+    }
+    let rest = text(arena, &path_full[route.rest_start..]);
+    let query = text(arena, query_raw);
+    let host = head.host.map_or("", |h| text(arena, h.get(buf)));
+    let mut ip = bumpalo::collections::String::new_in(arena);
+    let _ = write!(ip, "{}", c.peer.ip());
+    let request = RequestState {
+        method: text(arena, head.method.get(buf)),
+        scheme: "http",
+        host,
+        port: 80,
+        path: rest,
+        query,
+        headers,
+        body: None,
+        ip: ip.into_bump_str(),
+        original_path: text(arena, path_full),
+        original_query: query,
+        matched: matched.into_bump_slice(),
+        matched_query_names: matched_query.into_bump_slice(),
+    };
+    let service_url = api.service_url.as_ref().map(|u| {
+        let scheme = match u.scheme {
+            tollgate_core::routing::service_url::Scheme::Http => "http",
+            tollgate_core::routing::service_url::Scheme::Https => "https",
+        };
+        (
+            scheme,
+            &*arena.alloc_str(&u.host),
+            i32::from(u.port),
+            &*arena.alloc_str(&u.base_path),
+        )
+    });
+    let info = CallInfo {
+        api_id: arena.alloc_str(&api.id),
+        api_name: arena.alloc_str(&api.id),
+        api_path: arena.alloc_str(&api.path),
+        service_url,
+        operation_id: arena.alloc_str(&op.id),
+        operation_name: arena.alloc_str(&op.id),
+        operation_method: arena.alloc_str(&op.method),
+        url_template: arena.alloc_str(&op.template.source),
+        gateway_id: arena.alloc_str(&snap.gateway_name),
+        region: "",
+        service_name: "tollgate",
+        request_id: shard.request_id(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    Exchange::new(arena, request, info, now, shard.random_seed())
+}

@@ -1,0 +1,216 @@
+//! Policies through the real gateway: APIM policy XML in gateway.yaml changes what the
+//! backend receives and what the caller gets back.
+
+mod support;
+
+use support::client::{body_of, status_of};
+use support::{get, raw, Backend, Gateway, Reply};
+
+fn gateway(be: &Backend, api_policy: &str, global: &str) -> Gateway {
+    let indent = |xml: &str| {
+        xml.lines()
+            .map(|l| format!("      {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let global = if global.is_empty() {
+        String::new()
+    } else {
+        format!("policies:\n  global: |\n{}\n", indent(global))
+    };
+    Gateway::start(&format!(
+        "{global}apis:\n  - id: orders\n    path: orders\n    service-url: http://{}/v1\n    subscription-required: false\n    policy: |\n{}\n    operations:\n      - {{ id: get-order, method: GET, url-template: \"/orders/{{id}}\" }}\n      - {{ id: create, method: POST, url-template: \"/orders\" }}\n",
+        be.addr,
+        indent(api_policy)
+    ))
+}
+
+#[test]
+fn set_header_and_query_reach_the_backend_and_outbound_changes_the_response() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies>
+  <inbound><base/>
+    <set-header name="X-Api-Version" exists-action="override"><value>2</value></set-header>
+    <set-header name="X-Drop-Me" exists-action="delete"/>
+    <set-query-parameter name="source" exists-action="override"><value>gateway</value></set-query-parameter>
+  </inbound>
+  <backend><base/></backend>
+  <outbound><base/><set-header name="X-Backend" exists-action="delete"/><set-header name="X-Served-By"><value>@(context.Deployment.GatewayId)</value></set-header></outbound>
+</policies>"#,
+        "",
+    );
+    let text = raw(gw.addr, b"GET /orders/orders/7?a=1 HTTP/1.1\r\nHost: x\r\nX-Drop-Me: 1\r\nConnection: close\r\n\r\n");
+    assert_eq!(status_of(&text), 200, "{text}");
+    let head = be.last_head();
+    assert!(
+        head.starts_with("GET /v1/orders/7?a=1&source=gateway HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("X-Api-Version: 2\r\n"), "{head}");
+    assert!(!head.contains("X-Drop-Me"), "{head}");
+    let lower = text.to_ascii_lowercase();
+    assert!(!lower.contains("x-backend:"), "{text}");
+    assert!(lower.contains("x-served-by: tollgate\r\n"), "{text}");
+    assert!(
+        body_of(&text).starts_with("GET /v1/orders/7"),
+        "the backend body is relayed: {text}"
+    );
+}
+
+#[test]
+fn rewrite_uri_with_template_parameters() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/legacy/order?id={id}"/></inbound></policies>"#,
+        "",
+    );
+    assert_eq!(get(gw.addr, "/orders/orders/42?debug=1").status, 200);
+    assert!(
+        be.last_head()
+            .starts_with("GET /v1/legacy/order?id=42&debug=1 HTTP/1.1"),
+        "{}",
+        be.last_head()
+    );
+}
+
+#[test]
+fn choose_and_return_response_answer_without_the_backend() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/>
+  <choose>
+    <when condition="@(context.Request.MatchedParameters[&quot;id&quot;] == &quot;0&quot;)">
+      <return-response>
+        <set-status code="404" reason="Not Found"/>
+        <set-header name="Content-Type"><value>application/json</value></set-header>
+        <set-body>@($"{{\"error\":\"no order {context.Request.MatchedParameters["id"]}\"}}")</set-body>
+      </return-response>
+    </when>
+    <otherwise><set-header name="X-Branch"><value>otherwise</value></set-header></otherwise>
+  </choose>
+</inbound></policies>"#,
+        "",
+    );
+    let r = get(gw.addr, "/orders/orders/0");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.text(), r#"{"error":"no order 0"}"#);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(be.request_count(), 0);
+    assert_eq!(get(gw.addr, "/orders/orders/5").status, 200);
+    assert!(
+        be.last_head().contains("X-Branch: otherwise\r\n"),
+        "{}",
+        be.last_head()
+    );
+}
+
+#[test]
+fn failures_run_on_error_with_last_error() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies>
+  <inbound><base/><check-header name="X-Key" failed-check-httpcode="401" failed-check-error-message="Missing key" ignore-case="true"/></inbound>
+  <on-error><base/><set-header name="X-Error"><value>@(context.LastError.Source + "/" + context.LastError.Reason + "/" + context.LastError.Section)</value></set-header></on-error>
+</policies>"#,
+        "",
+    );
+    let r = get(gw.addr, "/orders/orders/1");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.text(), r#"{"statusCode":401,"message":"Missing key"}"#);
+    assert_eq!(
+        r.header("x-error").as_deref(),
+        Some("check-header/HeaderNotFound/inbound")
+    );
+    assert_eq!(be.request_count(), 0);
+}
+
+#[test]
+fn backend_failure_goes_through_on_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dead = Backend {
+        addr: port,
+        ..Backend::start(Reply::Normal)
+    };
+    let gw = gateway(
+        &dead,
+        r#"<policies><inbound><base/></inbound><on-error><base/><return-response><set-status code="503" reason="Unavailable"/><set-body>backend down</set-body></return-response></on-error></policies>"#,
+        "",
+    );
+    let r = get(gw.addr, "/orders/orders/1");
+    assert_eq!(r.status, 503);
+    assert_eq!(r.text(), "backend down");
+}
+
+#[test]
+fn global_policy_merges_with_base() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><set-header name="X-Order"><value>api-first</value></set-header><base/></inbound></policies>"#,
+        r#"<policies><inbound><set-header name="X-Order" exists-action="append"><value>global</value></set-header></inbound><backend><forward-request/></backend></policies>"#,
+    );
+    assert_eq!(get(gw.addr, "/orders/orders/1").status, 200);
+    let head = be.last_head();
+    assert!(
+        head.contains("X-Order: api-first\r\nX-Order: global\r\n"),
+        "{head}"
+    );
+}
+
+#[test]
+fn set_body_replaces_the_request_body() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><set-body>{"replaced":true}</set-body></inbound></policies>"#,
+        "",
+    );
+    let text = raw(
+        gw.addr,
+        b"POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert!(text.contains("body-bytes: 17"), "{text}");
+    assert!(
+        be.last_head().contains("Content-Length: 17\r\n"),
+        "{}",
+        be.last_head()
+    );
+}
+
+#[test]
+fn bad_policies_fail_the_load_with_file_line_col() {
+    let dir = support::gateway::temp_dir("pol");
+    let file = dir.join("gateway.yaml");
+    std::fs::write(
+        &file,
+        "apis:\n  - id: a\n    path: a\n    service-url: http://127.0.0.1:1\n    subscription-required: false\n    policy: |\n      <policies><inbound>\n        <set-heder name=\"x\"/>\n        <rate-limit calls=\"5\" renewal-period=\"60\"/>\n      </inbound></policies>\n    operations:\n      - { id: o, method: GET, url-template: /o }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(support::gateway::binary())
+        .args(["config", "validate"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("set-heder") && err.contains("set-header"),
+        "suggests the right name: {err}"
+    );
+    assert!(
+        err.contains(&format!("{}:8:", file.display())),
+        "located on line 8: {err}"
+    );
+}
