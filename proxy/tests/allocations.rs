@@ -87,11 +87,27 @@ fn request(s: &mut TcpStream, req: &[u8], buf: &mut [u8]) {
     );
 }
 
-#[test]
-fn steady_state_proxying_allocates_nothing() {
+/// A 10-policy inbound pipeline of the kind the policy-engine issue benchmarks.
+const POLICY: &str = r#"
+    policy: |
+      <policies><inbound><base/>
+        <set-header name="X-A"><value>1</value></set-header>
+        <set-header name="X-B" exists-action="skip"><value>2</value></set-header>
+        <set-header name="X-Drop" exists-action="delete"/>
+        <set-variable name="agent" value="@(context.Request.Headers.GetValueOrDefault(&quot;User-Agent&quot;, &quot;&quot;))"/>
+        <choose><when condition="@((string)context.Variables[&quot;agent&quot;] == &quot;alloc-test&quot;)"><set-header name="X-Agent"><value>known</value></set-header></when></choose>
+        <rewrite-uri template="/items/{id}"/>
+        <set-query-parameter name="v" exists-action="override"><value>2</value></set-query-parameter>
+        <check-header name="Accept" failed-check-httpcode="406" failed-check-error-message="Accept required" ignore-case="true"/>
+        <set-backend-service base-url="http://BACKEND"/>
+      </inbound><outbound><base/><set-header name="X-Out"><value>@(context.Response.StatusCode.ToString())</value></set-header></outbound></policies>
+"#;
+
+fn count_allocations(policy: &str, template: &str) {
     let backend = start_backend();
+    let policy = policy.replace("BACKEND", &backend.to_string());
     let yaml = format!(
-        "apis:\n  - id: a\n    path: a\n    service-url: http://{backend}\n    subscription-required: false\n    operations:\n      - {{ id: g, method: GET, url-template: \"/*\" }}\n"
+        "apis:\n  - id: a\n    path: a\n    service-url: http://{backend}\n    subscription-required: false\n{policy}    operations:\n      - {{ id: g, method: GET, url-template: \"{template}\" }}\n"
     );
     let loaded = tollgate_core::config::load_str(&yaml, Path::new("alloc.yaml")).unwrap();
     let snapshot = Arc::new(tollgate::snapshot::Snapshot::build(&loaded).unwrap());
@@ -119,10 +135,28 @@ fn steady_state_proxying_allocates_nothing() {
             request(&mut s, req, &mut buf);
         }
         let allocs = ALLOCS.load(Ordering::SeqCst) - before;
-        eprintln!("{driver}: {allocs} heap allocations over {N} proxied requests");
-        assert_eq!(allocs, 0, "{driver}: steady-state requests allocated");
+        let path = if policy.is_empty() {
+            "fast path"
+        } else {
+            "policy path"
+        };
+        eprintln!("{driver}, {path}: {allocs} heap allocations over {N} proxied requests");
+        assert_eq!(
+            allocs, 0,
+            "{driver}, {path}: steady-state requests allocated"
+        );
         drop(s);
         gw.shutdown();
         gw.join();
     }
+}
+
+#[test]
+fn steady_state_proxying_allocates_nothing() {
+    count_allocations("", "/*");
+}
+
+#[test]
+fn steady_state_policy_pipeline_allocates_nothing() {
+    count_allocations(POLICY, "/items/{id}");
 }

@@ -13,6 +13,6 @@ pub mod service_url;
 mod table;
 mod template;
 
-pub use service_url::ServiceUrl;
+pub use service_url::{ServiceUrl, UrlRef};
 pub use table::{ApiIdx, ApiRoute, OpIdx, OpRoute, ParamMatch, RouteError, RouteMatch, RouteTable};
 pub use template::{Segment, Template, TemplateError};

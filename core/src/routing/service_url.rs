@@ -19,13 +19,50 @@ pub enum Scheme {
     Https,
 }
 
+/// A parsed base URL borrowing from its text (no allocation: used per request when a
+/// policy sets the backend URL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UrlRef<'a> {
+    pub scheme: Scheme,
+    pub host: &'a str,
+    pub port: u16,
+    pub authority: &'a str,
+    pub base_path: &'a str,
+}
+
 impl ServiceUrl {
     /// Parses an absolute http(s) URL. Queries and fragments are not allowed in a base URL.
     pub fn parse(url: &str) -> Result<ServiceUrl, String> {
-        let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-        let (scheme, rest) = if lower.starts_with("http://") {
+        let r = ServiceUrl::parse_ref(url)?;
+        Ok(ServiceUrl {
+            scheme: r.scheme,
+            host: r.host.to_string(),
+            port: r.port,
+            authority: r.authority.to_string(),
+            base_path: r.base_path.to_string(),
+        })
+    }
+
+    /// This URL as a [`UrlRef`].
+    pub fn as_ref(&self) -> UrlRef<'_> {
+        UrlRef {
+            scheme: self.scheme,
+            host: &self.host,
+            port: self.port,
+            authority: &self.authority,
+            base_path: &self.base_path,
+        }
+    }
+
+    /// Like [`ServiceUrl::parse`], borrowing from `url`. Errors allocate; success does not.
+    pub fn parse_ref(url: &str) -> Result<UrlRef<'_>, String> {
+        let prefix = |p: &str| {
+            url.get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        };
+        let (scheme, rest) = if prefix("http://") {
             (Scheme::Http, &url[7..])
-        } else if lower.starts_with("https://") {
+        } else if prefix("https://") {
             (Scheme::Https, &url[8..])
         } else {
             return Err(format!("`{url}` is not an http:// or https:// URL"));
@@ -56,12 +93,12 @@ impl ServiceUrl {
         if host.is_empty() || host.contains(|c: char| c.is_whitespace()) {
             return Err(format!("`{url}` has an invalid host"));
         }
-        Ok(ServiceUrl {
+        Ok(UrlRef {
             scheme,
-            host: host.to_string(),
+            host,
             port,
-            authority: authority.to_string(),
-            base_path: path.trim_end_matches('/').to_string(),
+            authority,
+            base_path: path.trim_end_matches('/'),
         })
     }
 }

@@ -163,8 +163,9 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
     ) -> Result<(), String> {
         self.backend = match (base_url, backend_id) {
             (Some(u), _) => {
-                let lower = u.trim().to_ascii_lowercase();
-                if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+                let t = u.trim();
+                let has = |p: &str| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+                if !(has("http://") || has("https://")) {
                     return Err(format!(
                         "set-backend-service: `{u}` is not an absolute http(s) URL"
                     ));

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use bumpalo::Bump;
 use tollgate_core::error::GatewayError;
-use tollgate_core::routing::{RouteMatch, ServiceUrl};
+use tollgate_core::routing::{RouteMatch, ServiceUrl, UrlRef};
 use tollgate_policies::exchange::{
     BackendChoice, CallInfo, Exchange, HeaderList, RequestState, ResponseState,
 };
@@ -255,7 +255,7 @@ fn write_response_head(
 fn write_request_head(
     out: &mut Vec<u8>,
     ex: &Exchange<'_>,
-    service: &ServiceUrl,
+    service: &UrlRef<'_>,
     client_ip: IpAddr,
     snap: &crate::snapshot::Snapshot,
 ) {
@@ -321,22 +321,22 @@ fn write_request_head(
 
 /// Where the request goes: the API's service URL, a base URL set by a policy (an IP
 /// address: shards do not resolve names), or a named backend.
-fn backend_target(
-    shard: &Shard,
+fn backend_target<'s>(
+    shard: &'s Shard,
     route: RouteMatch,
-    ex: &Exchange<'_>,
-) -> Result<(ServiceUrl, SocketAddr), String> {
+    ex: &Exchange<'s>,
+) -> Result<(UrlRef<'s>, SocketAddr), String> {
     let snap = &shard.snapshot;
     match ex.backend {
         BackendChoice::Default => {
             let api = snap.routes.api(route.api);
             match (&api.service_url, snap.api_backends[route.api.0 as usize]) {
-                (Some(u), Some(a)) => Ok((u.clone(), a)),
+                (Some(u), Some(a)) => Ok((u.as_ref(), a)),
                 _ => Err(GatewayError::NoBackendUrl.message().to_string()),
             }
         }
         BackendChoice::BaseUrl(u) => {
-            let url = ServiceUrl::parse(u)?;
+            let url = ServiceUrl::parse_ref(u)?;
             let ip: IpAddr = url
                 .host
                 .parse()
@@ -348,7 +348,7 @@ fn backend_target(
             .backends
             .iter()
             .find(|(n, _, _)| n == id)
-            .map(|(_, u, a)| (u.clone(), *a))
+            .map(|(_, u, a)| (u.as_ref(), *a))
             .ok_or_else(|| format!("set-backend-service: no backend named `{id}`")),
     }
 }
