@@ -182,6 +182,8 @@ pub struct Origin {
     pub file: Box<str>,
     pub line: u32,
     pub col: u32,
+    /// An operand holds a secret named value: listings print `***` for its literals.
+    pub secret: bool,
 }
 
 /// A compiled pipeline.

@@ -30,6 +30,29 @@ pub enum Command {
     Config(ConfigCommand),
     /// Run the built-in echo backend (answers every request with a JSON description).
     Echo(EchoArgs),
+    /// Inspect policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Print the effective policy of an API or operation (scopes merged at <base/>,
+    /// fragments inlined, secrets masked, each policy annotated with where it was
+    /// written) and its compiled program — APIM's "Calculate effective policy".
+    Explain {
+        /// The gateway.yaml to read.
+        file: PathBuf,
+        /// API id.
+        #[arg(long = "api", value_name = "ID")]
+        api: String,
+        /// Operation id (default: the API scope alone).
+        #[arg(long = "operation", value_name = "ID")]
+        operation: Option<String>,
+        /// Product id (product contexts land with issue 4; refused for now).
+        #[arg(long = "product", value_name = "ID")]
+        product: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]

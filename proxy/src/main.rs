@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use tollgate::cli::{Cli, Command, ConfigCommand, RunArgs};
+use tollgate::cli::{Cli, Command, ConfigCommand, PolicyCommand, RunArgs};
 use tollgate::runtime::{self, DriverChoice};
 use tollgate::snapshot::Snapshot;
 use tollgate_core::config::{self, Loaded};
@@ -50,6 +50,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Policy(PolicyCommand::Explain {
+            file,
+            api,
+            operation,
+            product,
+        }) => explain(&file, &api, operation.as_deref(), product.as_deref()),
         Command::Echo(args) => match tollgate::echo::bind(args.listen) {
             Ok(l) => {
                 eprintln!("echo backend listening on http://{}", args.listen);
@@ -66,6 +72,62 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn explain(file: &Path, api: &str, operation: Option<&str>, product: Option<&str>) -> ExitCode {
+    if product.is_some() {
+        eprintln!("error: --product: product contexts are not supported yet (issue 4)");
+        return ExitCode::FAILURE;
+    }
+    let loaded = match config::load_file(file) {
+        Ok(l) => l,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(ai) = loaded.config.apis.iter().position(|a| a.id == api) else {
+        let ids: Vec<&str> = loaded.config.apis.iter().map(|a| a.id.as_str()).collect();
+        eprintln!("error: no API `{api}`; APIs: {}", ids.join(", "));
+        return ExitCode::FAILURE;
+    };
+    let oi = match operation {
+        None => None,
+        Some(op) => match loaded.config.apis[ai]
+            .operations
+            .iter()
+            .position(|o| o.id == op)
+        {
+            Some(i) => Some(i),
+            None => {
+                eprintln!("error: API `{api}` has no operation `{op}`");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match tollgate::snapshot::policies::explain(&loaded, ai, oi) {
+        Ok((effective, program)) => {
+            println!(
+                "<!-- effective policy of api {api}{} -->",
+                operation
+                    .map(|o| format!(", operation {o}"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "{}",
+                tollgate_policies::xml::print_effective(&effective, true)
+            );
+            println!("<!-- compiled program -->");
+            print!("{program}");
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -214,3 +214,53 @@ fn bad_policies_fail_the_load_with_file_line_col() {
         "located on line 8: {err}"
     );
 }
+
+#[test]
+fn forward_request_timeout_bounds_the_backend() {
+    let be = Backend::start(Reply::Hang);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/></inbound><backend><forward-request timeout-ms="300"/></backend></policies>"#,
+        "",
+    );
+    let t = std::time::Instant::now();
+    let r = get(gw.addr, "/orders/orders/1");
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn policy_explain_prints_the_effective_policy_and_program() {
+    let dir = support::gateway::temp_dir("explain");
+    let file = dir.join("gateway.yaml");
+    std::fs::write(
+        &file,
+        "named-values:\n  key: { value: s3cret, secret: true }\npolicies:\n  global: |\n    <policies><inbound><set-header name=\"X-G\"><value>g</value></set-header></inbound><backend><forward-request/></backend></policies>\napis:\n  - id: a\n    path: a\n    service-url: http://127.0.0.1:1\n    subscription-required: false\n    policy: |\n      <policies><inbound><base/><set-header name=\"X-Key\"><value>{{key}}</value></set-header></inbound></policies>\n    operations:\n      - { id: o, method: GET, url-template: /o }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(support::gateway::binary())
+        .args(["policy", "explain"])
+        .arg(&file)
+        .args(["--api", "a", "--operation", "o"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("<!-- global:") && text.contains("<!-- api:"),
+        "{text}"
+    );
+    assert!(
+        text.find("X-G").unwrap() < text.find("X-Key").unwrap(),
+        "global first at <base/>: {text}"
+    );
+    assert!(!text.contains("s3cret"), "secret masked: {text}");
+    assert!(
+        text.contains("inbound: 2 instructions") && text.contains("forward"),
+        "{text}"
+    );
+}

@@ -30,6 +30,7 @@ impl Compiler {
     /// An attribute as an operand (literal text or a compiled expression); `None` when absent.
     pub fn operand_attr(&mut self, ctx: &Ctx<'_>, name: &str) -> Option<Operand> {
         let attr = ctx.el.attrs.iter().find(|a| a.name == name)?;
+        self.secret |= attr.secret;
         Some(self.operand(ctx, &attr.value, attr.loc.line, attr.loc.col))
     }
 
@@ -45,6 +46,10 @@ impl Compiler {
     /// The text content of `el` as an operand.
     pub fn operand_text(&mut self, ctx: &Ctx<'_>, el: &MergedElement) -> Operand {
         let text = element_text(el);
+        self.secret |= el
+            .children
+            .iter()
+            .any(|n| matches!(n, MergedNode::Text(t) if t.secret));
         self.operand(ctx, &text, el.loc.line, el.loc.col)
     }
 

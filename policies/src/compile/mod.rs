@@ -21,6 +21,7 @@ pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
     let mut c = Compiler {
         prog: Program::default(),
         errors: Vec::new(),
+        secret: false,
     };
     for (section, kind) in [
         (Section::Inbound, SectionKind::Inbound),
@@ -45,6 +46,8 @@ pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
 pub(crate) struct Compiler {
     pub prog: Program,
     pub errors: Vec<PolicyError>,
+    /// An operand read since the last `emit` came from a secret named value.
+    pub secret: bool,
 }
 
 impl Compiler {
@@ -104,6 +107,7 @@ impl Compiler {
             file: el.file.as_ref().into(),
             line: el.loc.line,
             col: el.loc.col,
+            secret: std::mem::take(&mut self.secret),
         });
         InsnIdx(self.prog.insns.len() as u32 - 1)
     }

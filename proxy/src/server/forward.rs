@@ -92,7 +92,17 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     if let Err(e) = take_buffered_body(&mut body, &mut c.buf, &mut s.out) {
         return reject_body(c, s, e).await;
     }
-    let (up, resp) = match exchange(shard, c, s, x.addr, &mut body, info).await {
+    let (up, resp) = match exchange(
+        shard,
+        c,
+        s,
+        x.addr,
+        &mut body,
+        info,
+        snap.timeouts.backend_response,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(Failed::Answered(next)) => return next,
         Err(Failed::Backend {
@@ -222,6 +232,7 @@ pub(super) async fn exchange(
     addr: SocketAddr,
     body: &mut Framing,
     info: ReqInfo,
+    response_timeout: std::time::Duration,
 ) -> Result<(Upstream, ResponseHead), Failed> {
     let snap = &shard.snapshot;
     let whole_request_buffered = body.is_done();
@@ -291,7 +302,7 @@ pub(super) async fn exchange(
             }
         }
         s.ubuf.clear();
-        match read_response_head(shard, &mut up, &mut c.stream, s, info).await {
+        match read_response_head(shard, &mut up, &mut c.stream, s, info, response_timeout).await {
             Ok(resp) => return Ok((up, resp)),
             Err(HeadFailure::ClosedEarly) if retry_ok => continue,
             Err(HeadFailure::ClosedEarly) | Err(HeadFailure::Io) => {
@@ -355,10 +366,11 @@ async fn read_response_head(
     client: &mut monoio::net::TcpStream,
     s: &mut Scratch,
     info: ReqInfo,
+    response_timeout: std::time::Duration,
 ) -> Result<ResponseHead, HeadFailure> {
     let snap = &shard.snapshot;
     let max = snap.limits.max_header_bytes;
-    let deadline = monoio::time::Instant::now() + snap.timeouts.backend_response;
+    let deadline = monoio::time::Instant::now() + response_timeout;
     let mut got_bytes = false;
     loop {
         if !s.ubuf.is_empty() {

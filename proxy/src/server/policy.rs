@@ -70,11 +70,7 @@ async fn run(
     let mut backend_answer = None;
     // Whether the client's body went to the backend (else it is unread: close after).
     let mut body_sent = !has_body;
-    if let Flow::Forward {
-        resume,
-        settings: _,
-    } = flow
-    {
+    if let Flow::Forward { resume, settings } = flow {
         let target = match backend_target(shard, route, &ex) {
             Ok(t) => t,
             Err(message) => {
@@ -106,7 +102,7 @@ async fn run(
             return reject(c, s, GatewayError::BadRequest("invalid chunked body")).await;
         }
         let streams_client_body = ex.request.body.is_none();
-        match exchange(shard, c, s, target.1, &mut body, info).await {
+        match exchange(shard, c, s, target.1, &mut body, info, settings.timeout).await {
             Ok((up, resp)) => {
                 body_sent |= streams_client_body;
                 let mut headers = HeaderList::new(arena);

@@ -11,7 +11,7 @@ use tollgate_core::routing::{RouteError, RouteTable};
 
 use crate::http::v1::request::HeadLimits;
 
-mod policies;
+pub mod policies;
 
 pub use policies::Programs;
 use tollgate_core::routing::ServiceUrl;

@@ -11,12 +11,20 @@ use std::sync::Arc;
 use tollgate_core::config::Loaded;
 use tollgate_policies::build::{build_program, load_document, load_fragment};
 use tollgate_policies::program::Program;
-use tollgate_policies::xml::{Document, Fragment, Origin, PolicyError, Scopes};
+use tollgate_policies::xml::{Document, Effective, Fragment, Origin, PolicyError, Scopes};
 
 /// `programs[api][operation]`: `None` means pass through untouched.
 pub type Programs = Vec<Vec<Option<Arc<Program>>>>;
 
-pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
+/// Every policy document of a configuration, loaded once.
+pub struct Sources {
+    global: Option<Document>,
+    /// Per API: its document and its operations' documents.
+    apis: Vec<(Option<Document>, Vec<Option<Document>>)>,
+    fragments: BTreeMap<String, Fragment>,
+}
+
+pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
     let config = &loaded.config;
     let mut errors = Vec::new();
     let mut load = |key_path: &str, text: &str| -> Option<Document> {
@@ -34,7 +42,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
         .global
         .as_deref()
         .and_then(|t| load("policies.global", t));
-    let apis: Vec<(Option<Document>, Vec<Option<Document>>)> = config
+    let apis = config
         .apis
         .iter()
         .enumerate()
@@ -68,19 +76,42 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(Sources {
+            global,
+            apis,
+            fragments,
+        })
+    } else {
+        Err(errors)
     }
-    let mut programs = Vec::with_capacity(apis.len());
-    for (api_doc, op_docs) in &apis {
+}
+
+pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
+    let src = load_sources(loaded)?;
+    let mut errors = Vec::new();
+    let mut programs = Vec::with_capacity(src.apis.len());
+    for (api_doc, op_docs) in &src.apis {
         let mut api_program: Option<Option<Arc<Program>>> = None;
         let mut ops = Vec::with_capacity(op_docs.len());
         for op_doc in op_docs {
             let program = match op_doc {
-                Some(op) => build(&global, api_doc.as_ref(), Some(op), &fragments, &mut errors),
+                Some(op) => build(
+                    &src.global,
+                    api_doc.as_ref(),
+                    Some(op),
+                    &src.fragments,
+                    &mut errors,
+                ),
                 None => api_program
                     .get_or_insert_with(|| {
-                        build(&global, api_doc.as_ref(), None, &fragments, &mut errors)
+                        build(
+                            &src.global,
+                            api_doc.as_ref(),
+                            None,
+                            &src.fragments,
+                            &mut errors,
+                        )
                     })
                     .clone(),
             };
@@ -93,6 +124,28 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The effective policy and compiled program of one API (and operation), for
+/// `tollgate policy explain`.
+pub fn explain(
+    loaded: &Loaded,
+    api: usize,
+    operation: Option<usize>,
+) -> Result<(Effective, Program), Vec<PolicyError>> {
+    let src = load_sources(loaded)?;
+    let (api_doc, op_docs) = &src.apis[api];
+    let op_doc = operation
+        .and_then(|o| op_docs.get(o))
+        .and_then(Option::as_ref);
+    let scopes = Scopes {
+        global: src.global.as_ref(),
+        product: None,
+        api: api_doc.as_ref(),
+        operation: op_doc,
+        fragments: &src.fragments,
+    };
+    build_program(&scopes).map(|(p, e)| (e, p))
 }
 
 fn build(
