@@ -37,6 +37,8 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     ) -> Result<(), String>;
     /// Start a gateway-made response: status 200, no headers, no body.
     fn begin_response(&mut self);
+    /// Headers added to whatever response is finally sent (CORS on actual requests).
+    fn add_final_response_header(&mut self, name: &'a str, value: &'a str);
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
 }

@@ -65,7 +65,7 @@ fn insn(i: &Insn) -> String {
             name,
             action,
             values,
-        } => format!("set-query {name} {action:?} [{}]", ops(values)),
+        } => format!("set-query {} {action:?} [{}]", op(name), ops(values)),
         Insn::SetVariable { name, value } => format!("set-variable {name} = {}", op(value)),
         Insn::JumpUnless { cond, to } => format!("jump-unless expr#{} -> {:04}", cond.0, to.0),
         Insn::Jump { to } => format!("jump -> {:04}", to.0),
@@ -107,12 +107,14 @@ fn insn(i: &Insn) -> String {
             values,
             ..
         } => format!("check-header {name} {failed_code} {values:?}"),
-        Insn::IpFilter { allow, ranges } => format!(
-            "ip-filter {} {} range(s)",
-            if *allow { "allow" } else { "forbid" },
-            ranges.len()
-        ),
+        Insn::IpFilter { action, ranges } => {
+            format!("ip-filter {} {} range(s)", op(action), ranges.len())
+        }
         Insn::Forward(s) => format!("forward timeout={:?}", s.timeout),
+        Insn::Cors(c) => format!(
+            "cors origins={:?} methods={:?} headers={:?}",
+            c.origins, c.methods, c.headers
+        ),
         Insn::Trace {
             source,
             severity,

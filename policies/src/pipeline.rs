@@ -8,7 +8,7 @@
 use crate::exchange::{Exchange, LastError};
 use crate::expr::ExprScratch;
 use crate::host::PolicyHost;
-use crate::program::{ForwardSettings, InsnIdx, Program, Section};
+use crate::program::{ForwardSettings, Insn, InsnIdx, Program, Section};
 use crate::vm::{self, Failure, Outcome};
 
 /// What the caller does next.
@@ -26,6 +26,12 @@ pub enum Next {
 
 /// Runs inbound and the backend section up to `forward-request`.
 pub fn start<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
+    let next = start_sections(prog, ex, scratch);
+    ex.drop_consumed_bodies();
+    finish(next, ex)
+}
+
+fn start_sections<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
     match vm::run(prog, Section::Inbound, ex, scratch) {
         Outcome::Done => {}
         Outcome::Respond => return Next::Respond,
@@ -53,6 +59,37 @@ pub fn after_forward<'a>(
     ex: &mut Exchange<'a>,
     scratch: &mut ExprScratch,
 ) -> Next {
+    let next = after_forward_sections(prog, resume, ex, scratch);
+    ex.drop_consumed_bodies();
+    finish(next, ex)
+}
+
+fn after_forward_sections<'a>(
+    prog: &'a Program,
+    resume: InsnIdx,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    // forward-request fail-on-error-status-code: a 400–599 answer goes to on-error
+    // (outbound does not run); the backend's response stays what on-error works on.
+    let forward = resume
+        .0
+        .checked_sub(1)
+        .and_then(|i| prog.insns.get(i as usize));
+    if let Some(Insn::Forward(settings)) = forward {
+        let status = ex.response.as_ref().map_or(0, |r| r.status);
+        if settings.fail_on_error_status_code && (400..=599).contains(&status) {
+            let f = Failure {
+                status,
+                message: format!("The backend responded with status code {status}."),
+                source: "forward-request",
+                reason: "",
+                at: InsnIdx(resume.0 - 1),
+            };
+            set_last_error(prog, Section::Backend, &f, ex);
+            return run_on_error(prog, ex, scratch);
+        }
+    }
     let end = prog.section(Section::Backend).end;
     match vm::run_from(prog, resume, end, ex, scratch) {
         Outcome::Done => outbound(prog, ex, scratch),
@@ -72,7 +109,9 @@ pub fn fail<'a>(
     ex: &mut Exchange<'a>,
     scratch: &mut ExprScratch,
 ) -> Next {
-    on_error(prog, Section::Backend, failure, ex, scratch)
+    let next = on_error(prog, Section::Backend, failure, ex, scratch);
+    ex.drop_consumed_bodies();
+    finish(next, ex)
 }
 
 fn outbound<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
@@ -89,6 +128,59 @@ fn on_error<'a>(
     ex: &mut Exchange<'a>,
     scratch: &mut ExprScratch,
 ) -> Next {
+    let arena = ex.arena;
+    set_last_error(prog, section, &f, ex);
+    // APIM's error response, which on-error may change.
+    ex.begin_response();
+    let mut body = bumpalo::collections::String::new_in(arena);
+    body.push_str("{\"statusCode\":");
+    body.push_str(arena.alloc_str(&f.status.to_string()));
+    body.push_str(",\"message\":\"");
+    json_escape(&mut body, public_message(prog, &f));
+    body.push_str("\"}");
+    let status_reason = reason_phrase(f.status);
+    ex.set_status(f.status, status_reason);
+    ex.set_header(
+        crate::program::Target::Response,
+        "Content-Type",
+        &["application/json"],
+        crate::program::ExistsAction::Override,
+    );
+    ex.set_body(
+        crate::program::Target::Response,
+        body.into_bump_str().as_bytes(),
+    );
+    if section == Section::OnError {
+        return Next::Respond;
+    }
+    run_on_error(prog, ex, scratch)
+}
+
+fn run_on_error<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
+    match vm::run(prog, Section::OnError, ex, scratch) {
+        Outcome::Failed(f2) => {
+            // An error inside on-error: answer it plainly, no second on-error.
+            on_error(prog, Section::OnError, f2, ex, scratch)
+        }
+        _ => Next::Respond,
+    }
+}
+
+/// The message of the error response's body: check-header's failed-check-error-message;
+/// "Internal server error" for an expression failure (APIM does not show its details);
+/// otherwise LastError.Message.
+fn public_message<'p>(prog: &'p Program, f: &'p Failure) -> &'p str {
+    match prog.insns.get(f.at.0 as usize) {
+        Some(Insn::CheckHeader { failed_message, .. }) if f.source == "check-header" => {
+            failed_message
+        }
+        _ if f.reason == "ExpressionValueEvaluationFailure" => "Internal server error",
+        _ => &f.message,
+    }
+}
+
+/// Sets `context.LastError` from `f`, which happened in `section`.
+fn set_last_error<'a>(prog: &'a Program, section: Section, f: &Failure, ex: &mut Exchange<'a>) {
     let arena = ex.arena;
     let (scope, path, policy_id) = match prog.origins.get(f.at.0 as usize) {
         Some(o) if !prog.insns.is_empty() => (
@@ -108,36 +200,6 @@ fn on_error<'a>(
         path,
         policy_id: policy_id.unwrap_or(""),
     });
-    // APIM's error response, which on-error may change.
-    ex.begin_response();
-    let mut body = bumpalo::collections::String::new_in(arena);
-    body.push_str("{\"statusCode\":");
-    body.push_str(arena.alloc_str(&f.status.to_string()));
-    body.push_str(",\"message\":\"");
-    json_escape(&mut body, message);
-    body.push_str("\"}");
-    let status_reason = reason_phrase(f.status);
-    ex.set_status(f.status, status_reason);
-    ex.set_header(
-        crate::program::Target::Response,
-        "Content-Type",
-        &["application/json"],
-        crate::program::ExistsAction::Override,
-    );
-    ex.set_body(
-        crate::program::Target::Response,
-        body.into_bump_str().as_bytes(),
-    );
-    if section == Section::OnError {
-        return Next::Respond;
-    }
-    match vm::run(prog, Section::OnError, ex, scratch) {
-        Outcome::Failed(f2) => {
-            // An error inside on-error: answer it plainly, no second on-error.
-            on_error(prog, Section::OnError, f2, ex, scratch)
-        }
-        _ => Next::Respond,
-    }
 }
 
 fn json_escape(out: &mut bumpalo::collections::String<'_>, s: &str) {
@@ -168,4 +230,19 @@ fn reason_phrase(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         _ => "",
     }
+}
+
+/// The response is final: add the headers policies queued for it (CORS).
+fn finish(next: Next, ex: &mut Exchange<'_>) -> Next {
+    if next == Next::Respond && !ex.final_headers.is_empty() {
+        let queued = std::mem::replace(
+            &mut ex.final_headers,
+            bumpalo::collections::Vec::new_in(ex.arena),
+        );
+        let response = ex.response_mut();
+        for (name, value) in queued.iter() {
+            response.headers.set(name, &[value]);
+        }
+    }
+    next
 }

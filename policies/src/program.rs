@@ -98,6 +98,20 @@ pub struct AddressRange {
     pub to: std::net::IpAddr,
 }
 
+/// `cors` settings. Lists hold `*` for "any".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cors {
+    pub allow_credentials: bool,
+    pub terminate_unmatched: bool,
+    pub origins: Box<[Box<str>]>,
+    pub methods: Box<[Box<str>]>,
+    pub headers: Box<[Box<str>]>,
+    /// `Access-Control-Expose-Headers` value (joined), empty for none.
+    pub expose: Box<str>,
+    /// `Access-Control-Max-Age` in seconds; 0 leaves it out.
+    pub max_age: u32,
+}
+
 /// One instruction.
 #[derive(Clone, Debug)]
 pub enum Insn {
@@ -108,7 +122,8 @@ pub enum Insn {
         values: Box<[Operand]>,
     },
     SetQueryParameter {
-        name: Box<str>,
+        /// APIM allows an expression here (unlike set-header's name).
+        name: Operand,
         action: ExistsAction,
         values: Box<[Operand]>,
     },
@@ -156,7 +171,8 @@ pub enum Insn {
         values: Box<[Box<str>]>,
     },
     IpFilter {
-        allow: bool,
+        /// `allow` or `forbid`: literal (checked at load) or an expression.
+        action: Operand,
         ranges: Box<[AddressRange]>,
     },
     /// Send the request to the backend (the proxy does the I/O and resumes after it).
@@ -166,6 +182,7 @@ pub enum Insn {
         severity: Box<str>,
         message: Operand,
     },
+    Cors(Box<Cors>),
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.

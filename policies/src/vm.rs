@@ -11,7 +11,9 @@ use std::net::IpAddr;
 
 use crate::expr::{EvalError, ExprScratch, Value};
 use crate::host::PolicyHost;
-use crate::program::{ExistsAction, ForwardSettings, Insn, InsnIdx, Operand, Program, Section};
+use crate::program::{
+    Cors, ExistsAction, ForwardSettings, Insn, InsnIdx, Operand, Program, Section, Target,
+};
 
 /// How a section run ended.
 #[derive(Debug)]
@@ -33,8 +35,12 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub status: u16,
+    /// APIM LastError.Message. The error response's body may say something else (see
+    /// `pipeline`): check-header answers with its failed-check-error-message, and an
+    /// expression failure with "Internal server error".
     pub message: String,
-    /// APIM LastError.Source: the policy name (`check-header`) or `expression`.
+    /// APIM LastError.Source: the policy name (`check-header`). Expression failures are
+    /// raised as [`EXPRESSION`] and renamed to the policy they happened in by [`run_from`].
     pub source: &'static str,
     /// APIM LastError.Reason (`HeaderNotFound`, `ExpressionValueEvaluationFailure`, …).
     pub reason: &'static str,
@@ -77,6 +83,15 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
             }
             Err(mut f) => {
                 f.at = at;
+                if f.source == EXPRESSION {
+                    // APIM names the element where the error occurred; a failing `when`
+                    // condition is the choose policy's.
+                    f.source = match prog.origins.get(at.0 as usize).map(|o| o.policy) {
+                        Some("when" | "otherwise") => "choose",
+                        Some(p) => p,
+                        None => f.source,
+                    };
+                }
                 return Outcome::Failed(f);
             }
         }
@@ -114,7 +129,7 @@ fn step<'a, H: PolicyHost<'a>>(
             action,
             values,
         } => {
-            let name: &'a str = host.arena().alloc_str(name);
+            let name = text(prog, name, host, scratch)?;
             let texts = eval_all(prog, values, host, scratch)?;
             host.set_query_parameter(name, texts, *action);
         }
@@ -127,7 +142,22 @@ fn step<'a, H: PolicyHost<'a>>(
             host.set_variable(name, v);
         }
         Insn::JumpUnless { cond, to } => {
-            if !eval(prog, *cond, host, scratch)?.truthy() {
+            // `(bool)` of the condition's value: null and other types throw, as in C#.
+            let holds = match eval(prog, *cond, host, scratch)? {
+                Value::Bool(b) => b,
+                Value::Null => {
+                    return Err(eval_failure(EvalError::new(
+                        "Object reference not set to an instance of an object.",
+                    )))
+                }
+                other => {
+                    return Err(eval_failure(EvalError::new(format!(
+                        "Unable to cast object of type '{}' to type 'System.Boolean'.",
+                        other.type_name()
+                    ))))
+                }
+            };
+            if !holds {
                 return Ok(Step::Jump(*to));
             }
         }
@@ -192,48 +222,61 @@ fn step<'a, H: PolicyHost<'a>>(
         Insn::CheckHeader {
             name,
             failed_code,
-            failed_message,
             ignore_case,
             values,
+            ..
         } => {
-            check_header(
-                host,
-                name,
-                *failed_code,
-                failed_message,
-                *ignore_case,
-                values,
-            )?;
+            check_header(host, name, *failed_code, *ignore_case, values)?;
         }
-        Insn::IpFilter { allow, ranges } => {
+        Insn::IpFilter { action, ranges } => {
+            let allow = match action {
+                Operand::Text(t) => &**t == "allow",
+                Operand::Expr(e) => match eval(prog, *e, host, scratch)?.to_display(host.arena()) {
+                    "allow" => true,
+                    "forbid" => false,
+                    other => {
+                        return Err(expression_failure(format!(
+                            "ip-filter: action `{other}` is neither allow nor forbid"
+                        )))
+                    }
+                },
+            };
             let ip = host.ip_address();
             let parsed: Option<IpAddr> = ip.parse().ok();
+            // APIM's predefined ip-filter errors (reasons and messages).
             let Some(addr) = parsed else {
                 return Err(Failure {
                     status: 403,
                     message: "Failed to establish IP address for the caller. Access denied.".into(),
                     source: "ip-filter",
-                    reason: "CallerIpNotAllowed",
+                    reason: "FailedToParseCallerIP",
                     at: InsnIdx(0),
                 });
             };
             let listed = ranges.iter().any(|r| in_range(addr, r.from, r.to));
-            if listed != *allow {
-                let message = if *allow {
-                    format!("Caller IP address {ip} is not allowed. Access denied.")
+            if listed != allow {
+                let (message, reason) = if allow {
+                    (
+                        format!("Caller IP address {ip} is not allowed. Access denied."),
+                        "CallerIpNotAllowed",
+                    )
                 } else {
-                    "Caller IP address is blocked. Access denied.".to_string()
+                    (
+                        "Caller IP address is blocked. Access denied.".to_string(),
+                        "CallerIpBlocked",
+                    )
                 };
                 return Err(Failure {
                     status: 403,
                     message,
                     source: "ip-filter",
-                    reason: "CallerIpNotAllowed",
+                    reason,
                     at: InsnIdx(0),
                 });
             }
         }
         Insn::Forward(settings) => return Ok(Step::Forward(*settings)),
+        Insn::Cors(cors) => return Ok(cors_step(cors, host)),
         Insn::Trace {
             source,
             severity,
@@ -246,23 +289,27 @@ fn step<'a, H: PolicyHost<'a>>(
     Ok(Step::Next)
 }
 
+/// check-header. A failure carries APIM's predefined LastError message; the response body
+/// gets `failed-check-error-message` (taken from the instruction by `pipeline`).
 fn check_header<'a, H: PolicyHost<'a>>(
     host: &mut H,
     name: &str,
     code: u16,
-    message: &str,
     ignore_case: bool,
     allowed: &[Box<str>],
 ) -> Result<(), Failure> {
-    let fail = |reason: &'static str| Failure {
+    let fail = |reason: &'static str, message: String| Failure {
         status: code,
-        message: message.to_string(),
+        message,
         source: "check-header",
         reason,
         at: InsnIdx(0),
     };
     let Some(values) = host.header_values(crate::expr::Msg::Request, name) else {
-        return Err(fail("HeaderNotFound"));
+        return Err(fail(
+            "HeaderNotFound",
+            format!("Header {name} was not found in the request. Access denied."),
+        ));
     };
     if allowed.is_empty() {
         return Ok(());
@@ -283,7 +330,13 @@ fn check_header<'a, H: PolicyHost<'a>>(
     if ok {
         Ok(())
     } else {
-        Err(fail("HeaderValueNotAllowed"))
+        Err(fail(
+            "HeaderValueNotAllowed",
+            format!(
+                "Header {name} value of {} is not allowed. Access denied.",
+                values.join(",")
+            ),
+        ))
     }
 }
 
@@ -364,15 +417,20 @@ fn eval_all<'a, H: PolicyHost<'a>>(
     Ok(out.into_bump_slice())
 }
 
+/// The provisional LastError.Source of an expression failure (see [`Failure::source`]).
+pub const EXPRESSION: &str = "expression";
+
+/// A runtime exception of an expression; APIM's LastError.Message for it is
+/// "Expression evaluation failed. " followed by the exception's message.
 fn eval_failure(e: EvalError) -> Failure {
-    expression_failure(e.to_string())
+    expression_failure(format!("Expression evaluation failed. {e}"))
 }
 
 fn expression_failure(message: String) -> Failure {
     Failure {
         status: 500,
         message,
-        source: "expression",
+        source: EXPRESSION,
         reason: "ExpressionValueEvaluationFailure",
         at: InsnIdx(0),
     }
@@ -398,4 +456,130 @@ pub enum ExistsOutcome {
     Replace,
     AppendValues,
     Remove,
+}
+
+/// `cors`: a preflight is answered here (the pipeline ends); an actual cross-origin
+/// request gets its CORS response headers queued; unmatched requests end with an empty
+/// 200 when `terminate-unmatched-request` says so (preflights, and GET/HEAD).
+fn cors_step<'a, H: PolicyHost<'a>>(cors: &Cors, host: &mut H) -> Step {
+    use crate::expr::Msg;
+    let first = |host: &H, name: &str| {
+        host.header_values(Msg::Request, name)
+            .and_then(|v| v.first().copied())
+    };
+    let Some(origin) = first(host, "Origin") else {
+        return Step::Next;
+    };
+    let any = |list: &[Box<str>]| list.iter().any(|x| &**x == "*");
+    let origin_ok = any(&cors.origins) || cors.origins.iter().any(|o| same_origin(o, origin));
+    let method = host.method();
+    let preflight_method = first(host, "Access-Control-Request-Method");
+    let arena = host.arena();
+    let allow_origin: &'a str = if any(&cors.origins) && !cors.allow_credentials {
+        "*"
+    } else {
+        origin
+    };
+    if method == "OPTIONS" {
+        if let Some(wanted) = preflight_method {
+            let method_ok =
+                any(&cors.methods) || cors.methods.iter().any(|m| m.eq_ignore_ascii_case(wanted));
+            let requested = first(host, "Access-Control-Request-Headers").unwrap_or("");
+            let headers_ok = any(&cors.headers)
+                || requested
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .all(|h| cors.headers.iter().any(|a| a.eq_ignore_ascii_case(h)));
+            if origin_ok && method_ok && headers_ok {
+                host.begin_response();
+                let set = |host: &mut H, n: &'a str, v: &'a str| {
+                    host.set_header(Target::Response, n, &[v], ExistsAction::Override)
+                };
+                set(host, "Access-Control-Allow-Origin", allow_origin);
+                if cors.allow_credentials {
+                    set(host, "Access-Control-Allow-Credentials", "true");
+                }
+                let methods: &'a str = if any(&cors.methods) {
+                    wanted
+                } else {
+                    join(arena, &cors.methods)
+                };
+                set(host, "Access-Control-Allow-Methods", methods);
+                let headers: &'a str = if any(&cors.headers) {
+                    requested
+                } else {
+                    join(arena, &cors.headers)
+                };
+                if !headers.is_empty() {
+                    set(host, "Access-Control-Allow-Headers", headers);
+                }
+                if cors.max_age > 0 {
+                    let mut age = bumpalo::collections::String::new_in(arena);
+                    let _ = std::fmt::Write::write_fmt(&mut age, format_args!("{}", cors.max_age));
+                    set(host, "Access-Control-Max-Age", age.into_bump_str());
+                }
+                if !any(&cors.origins) || cors.allow_credentials {
+                    set(host, "Vary", "Origin");
+                }
+                return Step::Respond;
+            }
+            if cors.terminate_unmatched {
+                host.begin_response();
+                return Step::Respond;
+            }
+            return Step::Next;
+        }
+    }
+    if origin_ok {
+        host.add_final_response_header("Access-Control-Allow-Origin", allow_origin);
+        if cors.allow_credentials {
+            host.add_final_response_header("Access-Control-Allow-Credentials", "true");
+        }
+        if !cors.expose.is_empty() {
+            host.add_final_response_header(
+                "Access-Control-Expose-Headers",
+                arena.alloc_str(&cors.expose),
+            );
+        }
+        Step::Next
+    } else if cors.terminate_unmatched && (method == "GET" || method == "HEAD") {
+        host.begin_response();
+        Step::Respond
+    } else {
+        Step::Next
+    }
+}
+
+/// Origins compare by scheme, host and port, case-insensitively, default ports implied.
+fn same_origin(allowed: &str, origin: &str) -> bool {
+    fn norm(o: &str) -> (&str, &str, &str) {
+        let (scheme, rest) = o.split_once("://").unwrap_or(("", o));
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, p),
+            _ => (
+                rest,
+                if scheme.eq_ignore_ascii_case("https") {
+                    "443"
+                } else {
+                    "80"
+                },
+            ),
+        };
+        (scheme, host, port)
+    }
+    let (a, b) = (norm(allowed), norm(origin));
+    a.0.eq_ignore_ascii_case(b.0) && a.1.eq_ignore_ascii_case(b.1) && a.2 == b.2
+}
+
+fn join<'a>(arena: &'a bumpalo::Bump, items: &[Box<str>]) -> &'a str {
+    let mut s = bumpalo::collections::String::new_in(arena);
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(x);
+    }
+    s.into_bump_str()
 }

@@ -103,7 +103,11 @@ const POLICY: &str = r#"
       </inbound><outbound><base/><set-header name="X-Out"><value>@(context.Response.StatusCode.ToString())</value></set-header></outbound></policies>
 "#;
 
+/// The counter is process-wide: tests that count must not overlap.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn count_allocations(policy: &str, template: &str) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let backend = start_backend();
     let policy = policy.replace("BACKEND", &backend.to_string());
     let yaml = format!(

@@ -264,3 +264,66 @@ fn policy_explain_prints_the_effective_policy_and_program() {
         "{text}"
     );
 }
+
+const CORS: &str = r#"<policies><inbound><base/>
+  <cors allow-credentials="true">
+    <allowed-origins><origin>https://app.contoso.com</origin></allowed-origins>
+    <allowed-methods preflight-result-max-age="300"><method>GET</method><method>POST</method></allowed-methods>
+    <allowed-headers><header>Content-Type</header><header>Authorization</header></allowed-headers>
+    <expose-headers><header>X-Request-Id</header></expose-headers>
+  </cors>
+</inbound></policies>"#;
+
+#[test]
+fn cors_preflight_is_answered_by_the_gateway() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(&be, CORS, "");
+    let text = raw(
+        gw.addr,
+        b"OPTIONS /orders/orders/1 HTTP/1.1\r\nHost: x\r\nOrigin: https://app.contoso.com\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status_of(&text), 200, "{text}");
+    for h in [
+        "Access-Control-Allow-Origin: https://app.contoso.com",
+        "Access-Control-Allow-Credentials: true",
+        "Access-Control-Allow-Methods: GET, POST",
+        "Access-Control-Allow-Headers: Content-Type, Authorization",
+        "Access-Control-Max-Age: 300",
+    ] {
+        assert!(text.contains(h), "{h}: {text}");
+    }
+    assert_eq!(
+        be.request_count(),
+        0,
+        "a preflight never reaches the backend"
+    );
+    // A disallowed origin gets an empty 200 without CORS headers.
+    let text = raw(
+        gw.addr,
+        b"OPTIONS /orders/orders/1 HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert!(!text.contains("Access-Control-Allow-Origin"), "{text}");
+}
+
+#[test]
+fn cors_headers_on_actual_requests() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(&be, CORS, "");
+    let text = raw(gw.addr, b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\nOrigin: https://app.contoso.com\r\nConnection: close\r\n\r\n");
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert!(
+        text.contains("Access-Control-Allow-Origin: https://app.contoso.com\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Access-Control-Expose-Headers: X-Request-Id\r\n"),
+        "{text}"
+    );
+    assert_eq!(be.request_count(), 1);
+    // An unmatched simple GET is terminated with an empty 200.
+    let text = raw(gw.addr, b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n");
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert_eq!(body_of(&text), "");
+    assert_eq!(be.request_count(), 1);
+}

@@ -187,7 +187,8 @@ impl RouteTable {
         })
     }
 
-    fn match_api(&self, path: &[u8]) -> Option<(u32, usize)> {
+    /// The API for `path` by longest prefix, and where its API-relative path starts.
+    pub fn match_api(&self, path: &[u8]) -> Option<(u32, usize)> {
         for &i in &self.by_prefix {
             let prefix = self.apis[i as usize].path.as_bytes();
             if prefix.is_empty() {

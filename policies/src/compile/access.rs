@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::program::{AddressRange, Insn};
+use crate::program::{AddressRange, Insn, Operand};
 
 use super::attrs::{element_text, parse_bool};
 use super::{Compiler, Ctx};
@@ -49,13 +49,17 @@ pub(super) fn check_header(c: &mut Compiler, ctx: &Ctx<'_>) {
 }
 
 pub(super) fn ip_filter(c: &mut Compiler, ctx: &Ctx<'_>) {
-    let allow = c.literal(ctx, "action", None, "allow or forbid", |v| match v {
-        "allow" => Some(true),
-        "forbid" => Some(false),
-        _ => None,
-    });
+    // APIM allows an expression for `action`; it must then give allow or forbid.
+    let action = match ctx.el.attr_value("action") {
+        Some(v) if crate::expr::is_expression(v.trim()) => c.operand_attr(ctx, "action"),
+        _ => c.literal(ctx, "action", None, "allow or forbid", |v| {
+            matches!(v, "allow" | "forbid").then(|| Operand::Text(v.into()))
+        }),
+    };
     let mut ranges = Vec::new();
+    let mut listed = 0;
     for child in ctx.el.elements() {
+        listed += 1;
         match child.name.as_str() {
             "address" => match element_text(child).trim().parse::<IpAddr>() {
                 Ok(ip) => ranges.push(AddressRange { from: ip, to: ip }),
@@ -86,11 +90,19 @@ pub(super) fn ip_filter(c: &mut Compiler, ctx: &Ctx<'_>) {
             _ => {}
         }
     }
-    if let Some(allow) = allow {
+    if listed == 0 {
+        c.error(
+            ctx.el,
+            "ip-filter needs at least one <address> or <address-range>".into(),
+            Some("APIM requires one; list the addresses to allow or forbid"),
+        );
+        return;
+    }
+    if let Some(action) = action {
         c.emit(
             ctx,
             Insn::IpFilter {
-                allow,
+                action,
                 ranges: ranges.into(),
             },
         );

@@ -1,8 +1,8 @@
 //! Reading a policy element's attributes and text into operands and typed settings.
 
-use crate::expr::{self, CompileEnv};
+use crate::expr::{self, CompileEnv, Type};
 use crate::program::{ExprIdx, Operand, Section, Target};
-use crate::xml::{MergedElement, MergedNode, PolicyError};
+use crate::xml::{Loc, MergedElement, MergedNode, PolicyError};
 
 use super::Compiler;
 
@@ -31,7 +31,8 @@ impl Compiler {
     pub fn operand_attr(&mut self, ctx: &Ctx<'_>, name: &str) -> Option<Operand> {
         let attr = ctx.el.attrs.iter().find(|a| a.name == name)?;
         self.secret |= attr.secret;
-        Some(self.operand(ctx, &attr.value, attr.loc.line, attr.loc.col))
+        let (line, col) = attr_value_pos(attr);
+        Some(self.operand(ctx, &attr.value, line, col))
     }
 
     /// A required attribute as an operand; records an error when missing.
@@ -50,7 +51,18 @@ impl Compiler {
             .children
             .iter()
             .any(|n| matches!(n, MergedNode::Text(t) if t.secret));
-        self.operand(ctx, &text, el.loc.line, el.loc.col)
+        // Positions in the text count from where it starts, not from the element's `<`.
+        let loc = el
+            .children
+            .iter()
+            .find_map(|n| match n {
+                // A CDATA section is positioned at its `<![CDATA[`.
+                MergedNode::Text(t) if t.is_cdata => Some(Loc::new(t.loc.line, t.loc.col + 9)),
+                MergedNode::Text(t) => Some(t.loc),
+                MergedNode::Element(_) => None,
+            })
+            .unwrap_or(el.loc);
+        self.operand(ctx, &text, loc.line, loc.col)
     }
 
     /// Turns `value` into an operand, compiling it when it is `@(...)` / `@{...}`.
@@ -63,7 +75,7 @@ impl Compiler {
     }
 
     /// Compiles `value` if it is an expression: `None` for plain text, `Some(Err)` after
-    /// recording a compile error.
+    /// recording a compile error. `line`:`col` is where `value` starts in its file.
     pub fn expression(
         &mut self,
         ctx: &Ctx<'_>,
@@ -76,7 +88,9 @@ impl Compiler {
             return None;
         }
         let env = CompileEnv {
-            has_response: matches!(ctx.section, Section::Outbound | Section::OnError),
+            // In backend, after a forward-request the backend's response is there.
+            has_response: matches!(ctx.section, Section::Outbound | Section::OnError)
+                || (ctx.section == Section::Backend && self.after_forward),
             section: ctx.section.name(),
         };
         match expr::compile(&trimmed[1..], &env) {
@@ -85,7 +99,9 @@ impl Compiler {
                 Some(Ok(ExprIdx(self.prog.exprs.len() as u32 - 1)))
             }
             Err(e) => {
-                let (l, c) = offset_to_line_col(trimmed, e.offset + 1, line, col);
+                // e.offset counts from after the `@` of the trimmed text.
+                let leading = value.len() - value.trim_start().len();
+                let (l, c) = offset_to_line_col(value, leading + e.offset + 1, line, col);
                 self.errors.push(PolicyError {
                     file: ctx.el.file.to_string(),
                     line: l,
@@ -112,8 +128,28 @@ impl Compiler {
             path: ctx.path,
             builds_response: ctx.builds_response,
         };
-        match self.expression(&sub, &attr.value, attr.loc.line, attr.loc.col) {
-            Some(Ok(i)) => Some(i),
+        let (line, col) = attr_value_pos(attr);
+        match self.expression(&sub, &attr.value, line, col) {
+            Some(Ok(i)) => {
+                // `(bool)` of the value: a bool, or an object cast at run time.
+                let ty = self.prog.exprs[i.0 as usize].result_type();
+                if matches!(ty, Type::Bool | Type::Object) {
+                    Some(i)
+                } else {
+                    self.errors.push(PolicyError {
+                        file: el.file.to_string(),
+                        line,
+                        col,
+                        policy: Some(ctx.el.name.clone()),
+                        message: format!(
+                            "`{name}` must be a bool expression; this one is {}",
+                            ty.name()
+                        ),
+                        hint: Some("compare or test the value, e.g. @(x == \"GET\")".into()),
+                    });
+                    None
+                }
+            }
             Some(Err(())) => None,
             None => {
                 self.error(
@@ -189,6 +225,15 @@ pub(crate) fn element_text(el: &MergedElement) -> String {
     out
 }
 
+/// Where an attribute's value starts: attributes are positioned at their name, and the
+/// value follows `name="` (best effort: whitespace around `=` is rare).
+fn attr_value_pos(attr: &crate::xml::Attr) -> (u32, u32) {
+    (
+        attr.loc.line,
+        attr.loc.col + attr.name.chars().count() as u32 + 2,
+    )
+}
+
 /// Maps a byte offset inside an attribute value to a file position (best effort:
 /// attributes may span lines).
 fn offset_to_line_col(text: &str, offset: usize, line: u32, col: u32) -> (u32, u32) {
@@ -196,7 +241,7 @@ fn offset_to_line_col(text: &str, offset: usize, line: u32, col: u32) -> (u32, u
     match before.rfind('\n') {
         Some(nl) => (
             line + before.matches('\n').count() as u32,
-            (before.len() - nl) as u32,
+            before[nl + 1..].chars().count() as u32 + 1,
         ),
         None => (line, col + before.chars().count() as u32),
     }

@@ -146,4 +146,5 @@ pub(super) fn forward_request(c: &mut Compiler, ctx: &Ctx<'_>) {
         return;
     }
     c.emit(ctx, Insn::Forward(settings));
+    c.after_forward = true;
 }

@@ -76,10 +76,12 @@ pub(super) fn set_header(c: &mut Compiler, ctx: &Ctx<'_>) {
 }
 
 pub(super) fn set_query_parameter(c: &mut Compiler, ctx: &Ctx<'_>) {
-    let Some(name) = ctx.el.attr_value("name") else {
+    // APIM allows an expression for the name (not for set-header's).
+    let Some(name_op) = c.operand_attr(ctx, "name") else {
         c.error(ctx.el, "attribute `name` is required".into(), None);
         return;
     };
+    let name = ctx.el.attr_value("name").unwrap_or_default();
     let action = exists_action(c, ctx);
     let values: Vec<_> = ctx
         .el
@@ -98,7 +100,7 @@ pub(super) fn set_query_parameter(c: &mut Compiler, ctx: &Ctx<'_>) {
     c.emit(
         ctx,
         Insn::SetQueryParameter {
-            name: name.into(),
+            name: name_op,
             action,
             values: values.into(),
         },

@@ -88,6 +88,20 @@ pub(super) fn set_body(c: &mut Compiler, ctx: &Ctx<'_>) {
 }
 
 pub(super) fn set_backend_service(c: &mut Compiler, ctx: &Ctx<'_>) {
+    // Service Fabric and Dapr routing would be silently ignored: refuse them.
+    if let Some(a) = ctx
+        .el
+        .attrs
+        .iter()
+        .find(|a| a.name.starts_with("sf-") || a.name.starts_with("dapr-"))
+    {
+        c.error(
+            ctx.el,
+            format!("set-backend-service `{}` is not supported yet", a.name),
+            Some("Service Fabric and Dapr backends are not supported; use base-url or backend-id"),
+        );
+        return;
+    }
     let base_url = c.operand_attr(ctx, "base-url");
     let backend_id = c.operand_attr(ctx, "backend-id");
     if base_url.is_some() == backend_id.is_some() {

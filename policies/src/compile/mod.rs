@@ -8,6 +8,7 @@
 mod access;
 mod attrs;
 mod control;
+mod cors;
 mod headers;
 mod message;
 
@@ -22,6 +23,7 @@ pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
         prog: Program::default(),
         errors: Vec::new(),
         secret: false,
+        after_forward: false,
     };
     for (section, kind) in [
         (Section::Inbound, SectionKind::Inbound),
@@ -30,6 +32,7 @@ pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
         (Section::OnError, SectionKind::OnError),
     ] {
         let start = c.prog.insns.len() as u32;
+        c.after_forward = false;
         let mut path = PathCounter::default();
         for el in eff.section(kind) {
             c.policy(el, section, &path.next(&el.name, ""));
@@ -48,6 +51,9 @@ pub(crate) struct Compiler {
     pub errors: Vec<PolicyError>,
     /// An operand read since the last `emit` came from a secret named value.
     pub secret: bool,
+    /// A forward-request came earlier in this section (in document order): expressions
+    /// after it may read `context.Response`.
+    pub after_forward: bool,
 }
 
 impl Compiler {
@@ -63,6 +69,7 @@ impl Compiler {
             "set-header" => headers::set_header(self, &ctx),
             "set-query-parameter" => headers::set_query_parameter(self, &ctx),
             "check-header" => access::check_header(self, &ctx),
+            "cors" => cors::cors(self, &ctx),
             "ip-filter" => access::ip_filter(self, &ctx),
             "set-variable" => control::set_variable(self, &ctx),
             "choose" => control::choose(self, &ctx),
@@ -184,6 +191,7 @@ fn policy_name(name: &str) -> &'static str {
         "set-backend-service",
         "return-response",
         "mock-response",
+        "cors",
     ];
     NAMES
         .iter()

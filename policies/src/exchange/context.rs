@@ -76,15 +76,27 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
         }
     }
 
-    fn body(&self, msg: Msg, _preserve_content: bool) -> Result<&'a [u8], EvalError> {
-        let body = match msg {
-            Msg::Request => self.request.body,
-            Msg::Response => self.response.as_ref().and_then(|r| r.body),
-            Msg::Stored(_) => None,
+    fn body(&self, msg: Msg, preserve_content: bool) -> Result<&'a [u8], EvalError> {
+        let (body, bit) = match msg {
+            Msg::Request => (self.request.body, super::CONSUMED_REQUEST),
+            Msg::Response => (
+                self.response.as_ref().and_then(|r| r.body),
+                super::CONSUMED_RESPONSE,
+            ),
+            Msg::Stored(_) => (None, 0),
         };
-        body.ok_or_else(|| {
+        let body = body.ok_or_else(|| {
             EvalError::new("the message body is not available to expressions (it is streamed)")
-        })
+        })?;
+        // Without preserveContent the read consumes the stream (APIM): what comes after
+        // sees an empty body.
+        if bit != 0 && self.is_consumed(bit) {
+            return Ok(b"");
+        }
+        if bit != 0 && !preserve_content {
+            self.mark_consumed(bit, true);
+        }
+        Ok(body)
     }
 
     fn ip_address(&self) -> &'a str {

@@ -151,8 +151,14 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
 
     fn set_body(&mut self, target: Target, body: &'a [u8]) {
         match target {
-            Target::Request => self.request.body = Some(body),
-            Target::Response => self.response_mut().body = Some(body),
+            Target::Request => {
+                self.mark_consumed(super::CONSUMED_REQUEST, false);
+                self.request.body = Some(body);
+            }
+            Target::Response => {
+                self.mark_consumed(super::CONSUMED_RESPONSE, false);
+                self.response_mut().body = Some(body);
+            }
         }
     }
 
@@ -179,8 +185,13 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
     }
 
     fn begin_response(&mut self) {
+        self.mark_consumed(super::CONSUMED_RESPONSE, false);
         self.response = None;
         self.response_mut();
+    }
+
+    fn add_final_response_header(&mut self, name: &'a str, value: &'a str) {
+        self.final_headers.push((name, value));
     }
 
     fn trace(&mut self, source: &str, severity: &str, message: &str) {

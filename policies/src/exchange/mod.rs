@@ -99,13 +99,23 @@ pub struct Exchange<'a> {
     pub info: CallInfo<'a>,
     pub last_error: Option<LastError<'a>>,
     pub backend: BackendChoice<'a>,
+    /// Headers every final response gets (CORS on actual requests).
+    pub final_headers: bumpalo::collections::Vec<'a, (&'a str, &'a str)>,
     /// Trace messages of the `trace` policy: (source, severity, message).
     pub traces: bumpalo::collections::Vec<'a, (&'a str, &'a str, &'a str)>,
     /// `DateTime.UtcNow` and `context.Timestamp` (injected clock).
     pub now: DateTime,
     pub elapsed_ticks: i64,
     random: Cell<u64>,
+    /// Bodies read by `Body.As<T>()` without `preserveContent: true` (bits
+    /// [`CONSUMED_REQUEST`], [`CONSUMED_RESPONSE`]): APIM consumes the stream, so later
+    /// reads see nothing and the message goes on without a body unless set-body gives it
+    /// a new one.
+    consumed: Cell<u8>,
 }
+
+pub(crate) const CONSUMED_REQUEST: u8 = 1;
+pub(crate) const CONSUMED_RESPONSE: u8 = 2;
 
 impl<'a> Exchange<'a> {
     /// A new exchange for `request`. `unix_micros` is the request's start time and
@@ -128,13 +138,43 @@ impl<'a> Exchange<'a> {
             last_error: None,
             backend: BackendChoice::Default,
             traces: bumpalo::collections::Vec::new_in(arena),
+            final_headers: bumpalo::collections::Vec::new_in(arena),
             now: DateTime::new(ticks, DateKind::Utc).unwrap_or(DateTime {
                 ticks: UNIX_EPOCH_TICKS,
                 kind: DateKind::Utc,
             }),
             elapsed_ticks: 0,
             random: Cell::new(seed | 1),
+            consumed: Cell::new(0),
         }
+    }
+
+    /// Empties the bodies expressions consumed (see `consumed`); the pipeline calls this
+    /// before it hands the request to the backend or the response to the client.
+    pub fn drop_consumed_bodies(&mut self) {
+        let consumed = self.consumed.get();
+        if consumed == 0 {
+            return;
+        }
+        if consumed & CONSUMED_REQUEST != 0 {
+            self.request.body = Some(b"");
+        }
+        if consumed & CONSUMED_RESPONSE != 0 {
+            if let Some(r) = self.response.as_mut() {
+                r.body = Some(b"");
+            }
+        }
+        self.consumed.set(0);
+    }
+
+    /// Marks a body consumed (`set == true`) or fresh again (set-body, a new response).
+    pub(crate) fn mark_consumed(&self, bit: u8, set: bool) {
+        let c = self.consumed.get();
+        self.consumed.set(if set { c | bit } else { c & !bit });
+    }
+
+    pub(crate) fn is_consumed(&self, bit: u8) -> bool {
+        self.consumed.get() & bit != 0
     }
 
     /// The response, created empty (200) when a policy first needs one.

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use monoio::net::TcpStream;
 use tollgate_core::error::GatewayError;
+use tollgate_core::routing::{ApiIdx, OpIdx, RouteMatch};
 
 use crate::http::v1::request::{parse_request, BodyFraming, HeadError, RequestHead};
 
@@ -159,6 +160,20 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
 
     let query = head.query.map(|q| q.get(&c.buf));
     let Some(route) = snap.routes.lookup(method, path, query, &mut s.params) else {
+        // A CORS preflight no operation matches runs the API's policy (APIM's built-in
+        // preflight handling), which answers it with its cors policy.
+        if method == b"OPTIONS" {
+            if let Some((api, rest_start)) = snap.routes.match_api(path) {
+                if let Some(program) = &snap.programs.apis[api as usize] {
+                    let route = RouteMatch {
+                        api: ApiIdx(api),
+                        op: OpIdx(u32::MAX),
+                        rest_start,
+                    };
+                    return super::policy::serve(shard, c, s, &head, route, program).await;
+                }
+            }
+        }
         return reject(c, s, &head, GatewayError::OperationNotFound).await;
     };
     if let BodyFraming::Length(n) = head.framing {
@@ -173,7 +188,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
     ) else {
         return reject(c, s, &head, GatewayError::NoBackendUrl).await;
     };
-    if let Some(program) = &snap.programs[route.api.0 as usize][route.op.0 as usize] {
+    if let Some(program) = &snap.programs.operations[route.api.0 as usize][route.op.0 as usize] {
         return super::policy::serve(shard, c, s, &head, route, program).await;
     }
     let exchange = Exchange {

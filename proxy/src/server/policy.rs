@@ -373,12 +373,16 @@ fn new_exchange<'a>(
             headers.push(text(arena, h.name.get(buf)), text(arena, h.value.get(buf)));
         }
     }
-    let op = snap.routes.operation(route);
     let api = snap.routes.api(route.api);
+    // No operation: a CORS preflight running the API's policy.
+    let op = api.operations.get(route.op.0 as usize);
     let mut matched = bumpalo::collections::Vec::new_in(arena);
     let mut matched_query = bumpalo::collections::Vec::new_in(arena);
-    for p in params {
-        let name: &'a str = arena.alloc_str(&op.param_names[p.name as usize]);
+    for p in params.iter().filter(|_| op.is_some()) {
+        let Some(name) = op.and_then(|o| o.param_names.get(p.name as usize)) else {
+            continue;
+        };
+        let name: &'a str = arena.alloc_str(name);
         let src = if p.in_query { query_raw } else { path_full };
         let value = text(
             arena,
@@ -386,7 +390,7 @@ fn new_exchange<'a>(
         );
         matched.push((name, value));
     }
-    for q in &op.template.query {
+    for q in op.iter().flat_map(|o| o.template.query.iter()) {
         matched_query.push(&*arena.alloc_str(&q.name));
     }
     let rest = text(arena, &path_full[route.rest_start..]);
@@ -426,10 +430,10 @@ fn new_exchange<'a>(
         api_name: arena.alloc_str(&api.id),
         api_path: arena.alloc_str(&api.path),
         service_url,
-        operation_id: arena.alloc_str(&op.id),
-        operation_name: arena.alloc_str(&op.id),
-        operation_method: arena.alloc_str(&op.method),
-        url_template: arena.alloc_str(&op.template.source),
+        operation_id: op.map_or("", |o| arena.alloc_str(&o.id)),
+        operation_name: op.map_or("", |o| arena.alloc_str(&o.id)),
+        operation_method: op.map_or("", |o| arena.alloc_str(&o.method)),
+        url_template: op.map_or("", |o| arena.alloc_str(&o.template.source)),
         gateway_id: arena.alloc_str(&snap.gateway_name),
         region: "",
         service_name: "tollgate",

@@ -13,8 +13,15 @@ use tollgate_policies::build::{build_program, load_document, load_fragment};
 use tollgate_policies::program::Program;
 use tollgate_policies::xml::{Document, Effective, Fragment, Origin, PolicyError, Scopes};
 
-/// `programs[api][operation]`: `None` means pass through untouched.
-pub type Programs = Vec<Vec<Option<Arc<Program>>>>;
+/// Compiled programs: `None` means pass through untouched.
+#[derive(Debug, Default)]
+pub struct Programs {
+    /// `operations[api][operation]`.
+    pub operations: Vec<Vec<Option<Arc<Program>>>>,
+    /// Per API, its program without an operation scope: what runs for a CORS preflight
+    /// (an OPTIONS request no operation matches).
+    pub apis: Vec<Option<Arc<Program>>>,
+}
 
 /// Every policy document of a configuration, loaded once.
 pub struct Sources {
@@ -90,9 +97,15 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
 pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
     let src = load_sources(loaded)?;
     let mut errors = Vec::new();
-    let mut programs = Vec::with_capacity(src.apis.len());
+    let mut programs = Programs::default();
     for (api_doc, op_docs) in &src.apis {
-        let mut api_program: Option<Option<Arc<Program>>> = None;
+        let api_program = build(
+            &src.global,
+            api_doc.as_ref(),
+            None,
+            &src.fragments,
+            &mut errors,
+        );
         let mut ops = Vec::with_capacity(op_docs.len());
         for op_doc in op_docs {
             let program = match op_doc {
@@ -103,21 +116,12 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
                     &src.fragments,
                     &mut errors,
                 ),
-                None => api_program
-                    .get_or_insert_with(|| {
-                        build(
-                            &src.global,
-                            api_doc.as_ref(),
-                            None,
-                            &src.fragments,
-                            &mut errors,
-                        )
-                    })
-                    .clone(),
+                None => api_program.clone(),
             };
             ops.push(program);
         }
-        programs.push(ops);
+        programs.operations.push(ops);
+        programs.apis.push(api_program);
     }
     if errors.is_empty() {
         Ok(programs)
