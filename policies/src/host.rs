@@ -39,6 +39,9 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn begin_response(&mut self);
     /// Headers added to whatever response is finally sent (CORS on actual requests).
     fn add_final_response_header(&mut self, name: &'a str, value: &'a str);
+    /// Attempts made so far by retry `id` (0 before its first retry).
+    fn retry_attempt(&self, id: u16) -> u32;
+    fn set_retry_attempt(&mut self, id: u16, attempts: u32);
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
 }

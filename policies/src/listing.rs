@@ -111,6 +111,11 @@ fn insn(i: &Insn) -> String {
             format!("ip-filter {} {} range(s)", op(action), ranges.len())
         }
         Insn::Forward(s) => format!("forward timeout={:?}", s.timeout),
+        Insn::RetryStart { id } => format!("retry-start #{id}"),
+        Insn::RetryCheck(r) => format!(
+            "retry-check #{} expr#{} count={} interval={:?} -> {:04}",
+            r.id, r.condition.0, r.count, r.interval, r.body.0
+        ),
         Insn::Cors(c) => format!(
             "cors origins={:?} methods={:?} headers={:?}",
             c.origins, c.methods, c.headers

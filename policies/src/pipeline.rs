@@ -8,6 +8,8 @@
 use crate::exchange::{Exchange, LastError};
 use crate::expr::ExprScratch;
 use crate::host::PolicyHost;
+use std::time::Duration;
+
 use crate::program::{ForwardSettings, Insn, InsnIdx, Program, Section};
 use crate::vm::{self, Failure, Outcome};
 
@@ -19,6 +21,8 @@ pub enum Next {
         settings: ForwardSettings,
         resume: InsnIdx,
     },
+    /// Wait (`retry` interval), then call [`resume`].
+    Wait { delay: Duration, resume: InsnIdx },
     /// Send `exchange.response` (its body `None` means: relay the backend's body, or an
     /// empty body when there was no backend call).
     Respond,
@@ -26,28 +30,76 @@ pub enum Next {
 
 /// Runs inbound and the backend section up to `forward-request`.
 pub fn start<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
-    let next = start_sections(prog, ex, scratch);
+    let next = run_sections(
+        prog,
+        Section::Inbound,
+        InsnIdx(prog.section(Section::Inbound).start),
+        ex,
+        scratch,
+    );
     ex.drop_consumed_bodies();
     finish(next, ex)
 }
 
-fn start_sections<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
-    match vm::run(prog, Section::Inbound, ex, scratch) {
-        Outcome::Done => {}
-        Outcome::Respond => return Next::Respond,
-        // The catalog allows forward-request only in backend; nothing to do here.
-        Outcome::Forward { .. } => {}
-        Outcome::Failed(f) => return on_error(prog, Section::Inbound, f, ex, scratch),
-    }
-    match vm::run(prog, Section::Backend, ex, scratch) {
-        Outcome::Forward { settings, resume } => Next::Forward { settings, resume },
-        // No forward-request: no backend call; outbound runs on an empty 200.
-        Outcome::Done => {
-            ex.response_mut();
-            outbound(prog, ex, scratch)
+/// Continues at `at` (after a [`Next::Wait`]): the rest of its section, then the
+/// sections after it.
+pub fn resume<'a>(
+    prog: &'a Program,
+    at: InsnIdx,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    let section = Section::ALL
+        .into_iter()
+        .find(|s| prog.section(*s).contains(&at.0) || prog.section(*s).end == at.0)
+        .unwrap_or(Section::Outbound);
+    let next = if section == Section::OnError {
+        run_on_error(prog, ex, scratch)
+    } else {
+        run_sections(prog, section, at, ex, scratch)
+    };
+    ex.drop_consumed_bodies();
+    finish(next, ex)
+}
+
+/// Runs `section` from `at`, then the following sections in APIM order.
+fn run_sections<'a>(
+    prog: &'a Program,
+    section: Section,
+    at: InsnIdx,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    let mut section = section;
+    let mut at = at;
+    loop {
+        let end = prog.section(section).end;
+        match vm::run_from(prog, at, end, ex, scratch) {
+            Outcome::Done => {}
+            Outcome::Respond => return Next::Respond,
+            Outcome::Wait { delay, resume } => return Next::Wait { delay, resume },
+            // The catalog allows forward-request only in backend. A second one after the
+            // backend was called (`<base/>` plus an API-level one) is not called twice.
+            Outcome::Forward { settings, resume } => {
+                let this = resume.0 - 1;
+                if section == Section::Backend && ex.forwarded_at.is_none_or(|f| f == this) {
+                    return Next::Forward { settings, resume };
+                }
+                at = resume;
+                continue;
+            }
+            Outcome::Failed(f) => return on_error(prog, section, f, ex, scratch),
         }
-        Outcome::Respond => Next::Respond,
-        Outcome::Failed(f) => on_error(prog, Section::Backend, f, ex, scratch),
+        section = match section {
+            Section::Inbound => Section::Backend,
+            Section::Backend => {
+                // No forward-request: no backend call; outbound runs on an empty 200.
+                ex.response_mut();
+                Section::Outbound
+            }
+            Section::Outbound | Section::OnError => return Next::Respond,
+        };
+        at = InsnIdx(prog.section(section).start);
     }
 }
 
@@ -59,6 +111,7 @@ pub fn after_forward<'a>(
     ex: &mut Exchange<'a>,
     scratch: &mut ExprScratch,
 ) -> Next {
+    ex.forwarded_at = Some(resume.0.saturating_sub(1));
     let next = after_forward_sections(prog, resume, ex, scratch);
     ex.drop_consumed_bodies();
     finish(next, ex)
@@ -90,15 +143,7 @@ fn after_forward_sections<'a>(
             return run_on_error(prog, ex, scratch);
         }
     }
-    let end = prog.section(Section::Backend).end;
-    match vm::run_from(prog, resume, end, ex, scratch) {
-        Outcome::Done => outbound(prog, ex, scratch),
-        Outcome::Respond => Next::Respond,
-        // A second forward-request after the first: the merge allowed it (e.g. `<base/>`
-        // plus an API-level forward-request); the backend was already called once.
-        Outcome::Forward { .. } => outbound(prog, ex, scratch),
-        Outcome::Failed(f) => on_error(prog, Section::Backend, f, ex, scratch),
-    }
+    run_sections(prog, Section::Backend, resume, ex, scratch)
 }
 
 /// A failure the caller saw outside the program (backend unreachable, timeout): runs
@@ -112,13 +157,6 @@ pub fn fail<'a>(
     let next = on_error(prog, Section::Backend, failure, ex, scratch);
     ex.drop_consumed_bodies();
     finish(next, ex)
-}
-
-fn outbound<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
-    match vm::run(prog, Section::Outbound, ex, scratch) {
-        Outcome::Done | Outcome::Respond | Outcome::Forward { .. } => Next::Respond,
-        Outcome::Failed(f) => on_error(prog, Section::Outbound, f, ex, scratch),
-    }
 }
 
 fn on_error<'a>(

@@ -112,6 +112,22 @@ pub struct Cors {
     pub max_age: u32,
 }
 
+/// `retry` settings, checked after its body ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetrySpec {
+    /// Index of this retry's attempt counter in the exchange.
+    pub id: u16,
+    pub condition: ExprIdx,
+    /// Retries after the first run (1–50).
+    pub count: u32,
+    pub interval: Duration,
+    pub max_interval: Option<Duration>,
+    pub delta: Option<Duration>,
+    pub first_fast_retry: bool,
+    /// First instruction of the body.
+    pub body: InsnIdx,
+}
+
 /// One instruction.
 #[derive(Clone, Debug)]
 pub enum Insn {
@@ -183,6 +199,12 @@ pub enum Insn {
         message: Operand,
     },
     Cors(Box<Cors>),
+    /// Resets the attempt counter of retry `id` before its body first runs.
+    RetryStart {
+        id: u16,
+    },
+    /// Evaluates the retry condition; runs the body again (after a wait) or goes on.
+    RetryCheck(Box<RetrySpec>),
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.
@@ -212,6 +234,8 @@ pub struct Program {
     pub exprs: Vec<Expr>,
     /// Instruction ranges of each section, indexed by `Section as usize`.
     pub sections: [Range<u32>; 4],
+    /// Number of `retry` policies (attempt counters an exchange keeps).
+    pub retries: u16,
 }
 
 impl Program {

@@ -22,6 +22,11 @@ pub enum Outcome {
     Done,
     /// `return-response` / `mock-response`: send the built response now.
     Respond,
+    /// `retry`: wait `delay`, then resume at `resume` (the retry's body).
+    Wait {
+        delay: std::time::Duration,
+        resume: InsnIdx,
+    },
     /// `forward-request`: call the backend, then resume at `resume`.
     Forward {
         settings: ForwardSettings,
@@ -75,6 +80,12 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
             Ok(Step::Next) => {}
             Ok(Step::Jump(to)) => pc = to.0,
             Ok(Step::Respond) => return Outcome::Respond,
+            Ok(Step::Wait(delay, body)) => {
+                return Outcome::Wait {
+                    delay,
+                    resume: body,
+                }
+            }
             Ok(Step::Forward(settings)) => {
                 return Outcome::Forward {
                     settings,
@@ -101,6 +112,7 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
 
 enum Step {
     Next,
+    Wait(std::time::Duration, InsnIdx),
     Jump(InsnIdx),
     Respond,
     Forward(ForwardSettings),
@@ -276,6 +288,25 @@ fn step<'a, H: PolicyHost<'a>>(
             }
         }
         Insn::Forward(settings) => return Ok(Step::Forward(*settings)),
+        Insn::RetryStart { id } => host.set_retry_attempt(*id, 0),
+        Insn::RetryCheck(r) => {
+            let again = match eval(prog, r.condition, host, scratch)? {
+                Value::Bool(b) => b,
+                v if v.is_null() => false,
+                _ => return Err(expression_failure("retry condition is not a bool".into())),
+            };
+            let done = host.retry_attempt(r.id);
+            if again && done < r.count {
+                let attempt = done + 1;
+                host.set_retry_attempt(r.id, attempt);
+                let delay = retry_delay(r, attempt, host.random_u64());
+                return Ok(if delay.is_zero() {
+                    Step::Jump(r.body)
+                } else {
+                    Step::Wait(delay, r.body)
+                });
+            }
+        }
         Insn::Cors(cors) => return Ok(cors_step(cors, host)),
         Insn::Trace {
             source,
@@ -582,4 +613,34 @@ fn join<'a>(arena: &'a bumpalo::Bump, items: &[Box<str>]) -> &'a str {
         s.push_str(x);
     }
     s.into_bump_str()
+}
+
+/// The wait before retry number `attempt` (1-based), by APIM's rules: fixed `interval`;
+/// with `delta`, linear (`interval + (attempt-1)·delta`); with `delta` and
+/// `max-interval`, exponential (`interval + (2^attempt - 1)·random(0.8·delta, 1.2·delta)`)
+/// capped at `max-interval`; `first-fast-retry` makes the first retry immediate.
+pub fn retry_delay(
+    r: &crate::program::RetrySpec,
+    attempt: u32,
+    random: u64,
+) -> std::time::Duration {
+    use std::time::Duration;
+    if r.first_fast_retry && attempt == 1 {
+        return Duration::ZERO;
+    }
+    let delay = match (r.delta, r.max_interval) {
+        (Some(delta), Some(max)) => {
+            // random in [0.8, 1.2) from the injected source.
+            let factor = 0.8 + 0.4 * ((random >> 11) as f64 / (1u64 << 53) as f64);
+            let growth = (2f64.powi(attempt.min(30) as i32) - 1.0) * delta.as_secs_f64() * factor;
+            let secs = (r.interval.as_secs_f64() + growth).min(max.as_secs_f64());
+            Duration::from_secs_f64(secs.max(0.0))
+        }
+        (Some(delta), None) => r.interval + delta * attempt.saturating_sub(1),
+        (None, _) => r.interval,
+    };
+    match r.max_interval {
+        Some(max) => delay.min(max),
+        None => delay,
+    }
 }

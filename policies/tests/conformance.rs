@@ -194,7 +194,19 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
     let mut scratch = ExprScratch::new();
     let mut backend_seen = None;
     let mut next = pipeline::start(&program, &mut ex, &mut scratch);
-    if let Next::Forward { resume, .. } = next {
+    let mut calls = 0usize;
+    let mut waits = Vec::new();
+    loop {
+        let resume = match next {
+            Next::Respond => break,
+            Next::Wait { delay, resume } => {
+                waits.push(delay.as_millis() as u64);
+                next = pipeline::resume(&program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Next::Forward { resume, .. } => resume,
+        };
+        assert!(calls < 100, "runaway forward loop");
         let r = &ex.request;
         let url = if r.query.is_empty() {
             r.path.to_string()
@@ -213,7 +225,13 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
         )
         .into_owned();
         backend_seen = Some((r.method.to_string(), url, hs, body));
-        let be = map(case, "backend");
+        // `backend` is one response, or a list answered in turn (the last one repeats).
+        let be_spec = map(case, "backend");
+        let be = match be_spec {
+            Yaml::Array(list) => &list[calls.min(list.len().saturating_sub(1))],
+            one => one,
+        };
+        calls += 1;
         let mut bh = HeaderList::new(&arena);
         if let Yaml::Hash(h) = &be["headers"] {
             for (k, v) in h {
@@ -228,6 +246,21 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
             body: Some(arena.alloc_slice_copy(body.as_bytes())),
         });
         next = pipeline::after_forward(&program, resume, &mut ex, &mut scratch);
+    }
+    if let Some(want) = map(case, "expect")["backend-calls"].as_i64() {
+        if want as usize != calls {
+            return Err(format!("RUNTIME: backend calls: want {want}, got {calls}"));
+        }
+    }
+    if let Yaml::Array(want) = &map(case, "expect")["waits-ms"] {
+        let want: Vec<u64> = want
+            .iter()
+            .filter_map(|w| w.as_i64())
+            .map(|w| w as u64)
+            .collect();
+        if want != waits {
+            return Err(format!("RUNTIME: waits: want {want:?}, got {waits:?}"));
+        }
     }
     assert_eq!(next, Next::Respond);
     let resp = ex.response.as_ref();

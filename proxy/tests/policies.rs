@@ -327,3 +327,36 @@ fn cors_headers_on_actual_requests() {
     assert_eq!(body_of(&text), "");
     assert_eq!(be.request_count(), 1);
 }
+
+#[test]
+fn retry_reforwards_until_the_backend_recovers() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/flaky"/></inbound>
+<backend><retry condition="@(context.Response.StatusCode == 503)" count="3" interval="0" delta="0"><forward-request/></retry></backend>
+<outbound><base/><set-header name="X-Attempts"><value>@(context.Response.StatusCode.ToString())</value></set-header></outbound></policies>"#,
+        "",
+    );
+    let r = get(gw.addr, "/orders/orders/1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "ok");
+    assert_eq!(be.request_count(), 3, "two 503s then a 200");
+}
+
+#[test]
+fn retry_cannot_resend_a_streamed_body() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/flaky"/></inbound>
+<backend><retry condition="@(context.Response.StatusCode == 503)" count="3" interval="0"><forward-request/></retry></backend></policies>"#,
+        "",
+    );
+    let text = raw(
+        gw.addr,
+        b"POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    assert_eq!(status_of(&text), 500, "{text}");
+    assert_eq!(be.request_count(), 1, "the body went out once");
+}

@@ -11,6 +11,7 @@ mod control;
 mod cors;
 mod headers;
 mod message;
+mod retry;
 
 use crate::program::{Insn, InsnIdx, Origin, Program, Section};
 use crate::xml::{Effective, MergedElement, PolicyError, SectionKind};
@@ -70,6 +71,7 @@ impl Compiler {
             "set-query-parameter" => headers::set_query_parameter(self, &ctx),
             "check-header" => access::check_header(self, &ctx),
             "cors" => cors::cors(self, &ctx),
+            "retry" => retry::retry(self, &ctx),
             "ip-filter" => access::ip_filter(self, &ctx),
             "set-variable" => control::set_variable(self, &ctx),
             "choose" => control::choose(self, &ctx),
@@ -192,6 +194,7 @@ fn policy_name(name: &str) -> &'static str {
         "return-response",
         "mock-response",
         "cors",
+        "retry",
     ];
     NAMES
         .iter()

@@ -194,6 +194,19 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         self.final_headers.push((name, value));
     }
 
+    fn retry_attempt(&self, id: u16) -> u32 {
+        self.retry_attempts
+            .get(usize::from(id))
+            .copied()
+            .unwrap_or(u32::MAX)
+    }
+
+    fn set_retry_attempt(&mut self, id: u16, attempts: u32) {
+        if let Some(slot) = self.retry_attempts.get_mut(usize::from(id)) {
+            *slot = attempts;
+        }
+    }
+
     fn trace(&mut self, source: &str, severity: &str, message: &str) {
         let a = self.arena;
         self.traces.push((

@@ -19,6 +19,9 @@ use crate::expr::{DateKind, DateTime, Value};
 
 pub use headers::HeaderList;
 
+/// Retry policies a program may hold (the compiler refuses more).
+pub const MAX_RETRIES: usize = 16;
+
 /// A request as it will be forwarded.
 pub struct RequestState<'a> {
     pub method: &'a str,
@@ -99,6 +102,12 @@ pub struct Exchange<'a> {
     pub info: CallInfo<'a>,
     pub last_error: Option<LastError<'a>>,
     pub backend: BackendChoice<'a>,
+    /// The forward-request instruction that called the backend: a different one later
+    /// (`<base/>` plus an API-level forward-request) is not run again; the same one
+    /// again (inside `retry`) is.
+    pub forwarded_at: Option<u32>,
+    /// Attempt counters of the program's retry policies.
+    pub retry_attempts: [u32; MAX_RETRIES],
     /// Headers every final response gets (CORS on actual requests).
     pub final_headers: bumpalo::collections::Vec<'a, (&'a str, &'a str)>,
     /// Trace messages of the `trace` policy: (source, severity, message).
@@ -139,6 +148,8 @@ impl<'a> Exchange<'a> {
             backend: BackendChoice::Default,
             traces: bumpalo::collections::Vec::new_in(arena),
             final_headers: bumpalo::collections::Vec::new_in(arena),
+            forwarded_at: None,
+            retry_attempts: [0; MAX_RETRIES],
             now: DateTime::new(ticks, DateKind::Utc).unwrap_or(DateTime {
                 ticks: UNIX_EPOCH_TICKS,
                 kind: DateKind::Utc,

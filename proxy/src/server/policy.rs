@@ -70,7 +70,33 @@ async fn run(
     let mut backend_answer = None;
     // Whether the client's body went to the backend (else it is unread: close after).
     let mut body_sent = !has_body;
-    if let Flow::Forward { resume, settings } = flow {
+    loop {
+        let (resume, settings) = match flow {
+            Flow::Respond => break,
+            Flow::Wait { delay, resume } => {
+                monoio::time::sleep(delay).await;
+                flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Flow::Forward { resume, settings } => (resume, settings),
+        };
+        // A retried forward: the previous answer (and its connection) is dropped.
+        backend_answer = None;
+        let streams_client_body = ex.request.body.is_none() && has_body;
+        if streams_client_body && body_sent {
+            let f = Failure {
+                status: 500,
+                message:
+                    "the request body was streamed to the backend already and cannot be sent again \
+                          (buffer-request-body is not supported yet)"
+                        .into(),
+                source: "forward-request",
+                reason: "BackendConnectionFailure",
+                at: resume,
+            };
+            flow = pipeline::fail(program, f, &mut ex, &mut scratch);
+            continue;
+        }
         let target = match backend_target(shard, route, &ex) {
             Ok(t) => t,
             Err(message) => {
@@ -82,8 +108,7 @@ async fn run(
                     at: resume,
                 };
                 flow = pipeline::fail(program, f, &mut ex, &mut scratch);
-                debug_assert_eq!(flow, Flow::Respond);
-                return respond(c, s, &ex, info, has_body).await;
+                continue;
             }
         };
         // The upstream request as the policies left it.
@@ -101,7 +126,6 @@ async fn run(
         } else if take_buffered_body(&mut body, &mut c.buf, &mut s.out).is_err() {
             return reject(c, s, GatewayError::BadRequest("invalid chunked body")).await;
         }
-        let streams_client_body = ex.request.body.is_none();
         match exchange(shard, c, s, target.1, &mut body, info, settings.timeout).await {
             Ok((up, resp)) => {
                 body_sent |= streams_client_body;
@@ -141,7 +165,6 @@ async fn run(
             }
         }
     }
-    debug_assert_eq!(flow, Flow::Respond);
     match (backend_answer, ex.response.as_ref()) {
         // Relay the backend's body under the (possibly changed) status and headers.
         (Some((up, resp_head)), Some(r)) if r.body.is_none() => {

@@ -107,6 +107,17 @@ impl Backend {
                 std::thread::sleep(Duration::from_millis(1500));
                 s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow")
                     .is_ok()
+            } else if target.starts_with("/v1/flaky") {
+                // 503 for the first two requests this backend sees, then 200.
+                if self.requests.load(Ordering::SeqCst) <= 2 {
+                    s.write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy",
+                    )
+                    .is_ok()
+                } else {
+                    s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_ok()
+                }
             } else if target == "/v1/early-hints" {
                 s.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                     .is_ok()
