@@ -42,6 +42,8 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     /// Attempts made so far by retry `id` (0 before its first retry).
     fn retry_attempt(&self, id: u16) -> u32;
     fn set_retry_attempt(&mut self, id: u16, attempts: u32);
+    /// A side request evaluated by the program, for the proxy to perform.
+    fn begin_send(&mut self, send: crate::exchange::PendingSend<'a>);
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
 }

@@ -111,6 +111,12 @@ fn insn(i: &Insn) -> String {
             format!("ip-filter {} {} range(s)", op(action), ranges.len())
         }
         Insn::Forward(s) => format!("forward timeout={:?}", s.timeout),
+        Insn::SendRequest(r) => format!(
+            "send-request{} {} -> {}",
+            if r.one_way { "-one-way" } else { "" },
+            r.url.as_ref().map(op).unwrap_or_else(|| "(copy)".into()),
+            r.response_variable.as_deref().unwrap_or("-")
+        ),
         Insn::RetryStart { id } => format!("retry-start #{id}"),
         Insn::RetryCheck(r) => format!(
             "retry-check #{} expr#{} count={} interval={:?} -> {:04}",

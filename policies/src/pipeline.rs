@@ -21,6 +21,8 @@ pub enum Next {
         settings: ForwardSettings,
         resume: InsnIdx,
     },
+    /// Perform `exchange.pending_send`, then call [`after_send`].
+    Send { resume: InsnIdx },
     /// Wait (`retry` interval), then call [`resume`].
     Wait { delay: Duration, resume: InsnIdx },
     /// Send `exchange.response` (its body `None` means: relay the backend's body, or an
@@ -49,12 +51,9 @@ pub fn resume<'a>(
     ex: &mut Exchange<'a>,
     scratch: &mut ExprScratch,
 ) -> Next {
-    let section = Section::ALL
-        .into_iter()
-        .find(|s| prog.section(*s).contains(&at.0) || prog.section(*s).end == at.0)
-        .unwrap_or(Section::Outbound);
+    let section = section_of(prog, at);
     let next = if section == Section::OnError {
-        run_on_error(prog, ex, scratch)
+        run_on_error_from(prog, at, ex, scratch)
     } else {
         run_sections(prog, section, at, ex, scratch)
     };
@@ -78,6 +77,7 @@ fn run_sections<'a>(
             Outcome::Done => {}
             Outcome::Respond => return Next::Respond,
             Outcome::Wait { delay, resume } => return Next::Wait { delay, resume },
+            Outcome::Send { resume } => return Next::Send { resume },
             // The catalog allows forward-request only in backend. A second one after the
             // backend was called (`<base/>` plus an API-level one) is not called twice.
             Outcome::Forward { settings, resume } => {
@@ -146,6 +146,73 @@ fn after_forward_sections<'a>(
     run_sections(prog, Section::Backend, resume, ex, scratch)
 }
 
+/// How a side request ended: the response (status, headers, buffered body), or why it
+/// failed (APIM's LastError reason: `Timeout`, `BackendConnectionFailure`, …).
+pub enum SendResult<'a> {
+    Response(crate::exchange::ResponseState<'a>),
+    Failed {
+        reason: &'static str,
+        message: String,
+    },
+}
+
+/// After the proxy performed `exchange.pending_send`: stores the response in its
+/// variable (`null` for an ignored error) and resumes; an error not ignored runs on-error.
+pub fn after_send<'a>(
+    prog: &'a Program,
+    resume: InsnIdx,
+    result: SendResult<'a>,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    let Some(pending) = ex.pending_send.take() else {
+        return resume_at(prog, resume, ex, scratch);
+    };
+    let value = match result {
+        SendResult::Response(r) => {
+            ex.stored.push(r);
+            let id = (ex.stored.len() - 1) as u32;
+            crate::expr::Value::Handle(crate::expr::Handle::Msg(crate::expr::Msg::Stored(id)))
+        }
+        SendResult::Failed { .. } if pending.ignore_error || pending.one_way => {
+            crate::expr::Value::Null
+        }
+        SendResult::Failed { reason, message } => {
+            let section = section_of(prog, resume);
+            let f = Failure {
+                status: 500,
+                message,
+                source: "send-request",
+                reason,
+                at: InsnIdx(resume.0.saturating_sub(1)),
+            };
+            let next = on_error(prog, section, f, ex, scratch);
+            ex.drop_consumed_bodies();
+            return finish(next, ex);
+        }
+    };
+    if let Some(var) = pending.variable {
+        ex.set_variable(var, value);
+    }
+    resume_at(prog, resume, ex, scratch)
+}
+
+fn resume_at<'a>(
+    prog: &'a Program,
+    at: InsnIdx,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    resume(prog, at, ex, scratch)
+}
+
+fn section_of(prog: &Program, at: InsnIdx) -> Section {
+    Section::ALL
+        .into_iter()
+        .find(|s| prog.section(*s).contains(&at.0) || prog.section(*s).end == at.0)
+        .unwrap_or(Section::Outbound)
+}
+
 /// A failure the caller saw outside the program (backend unreachable, timeout): runs
 /// on-error with it, as APIM does for forward-request errors.
 pub fn fail<'a>(
@@ -195,12 +262,28 @@ fn on_error<'a>(
 }
 
 fn run_on_error<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScratch) -> Next {
-    match vm::run(prog, Section::OnError, ex, scratch) {
+    run_on_error_from(
+        prog,
+        InsnIdx(prog.section(Section::OnError).start),
+        ex,
+        scratch,
+    )
+}
+
+fn run_on_error_from<'a>(
+    prog: &'a Program,
+    at: InsnIdx,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    match vm::run_from(prog, at, prog.section(Section::OnError).end, ex, scratch) {
         Outcome::Failed(f2) => {
             // An error inside on-error: answer it plainly, no second on-error.
             on_error(prog, Section::OnError, f2, ex, scratch)
         }
-        _ => Next::Respond,
+        Outcome::Wait { delay, resume } => Next::Wait { delay, resume },
+        Outcome::Send { resume } => Next::Send { resume },
+        Outcome::Done | Outcome::Respond | Outcome::Forward { .. } => Next::Respond,
     }
 }
 

@@ -128,6 +128,29 @@ pub struct RetrySpec {
     pub body: InsnIdx,
 }
 
+/// A header of a side request.
+#[derive(Clone, Debug)]
+pub struct SendHeader {
+    pub name: Box<str>,
+    pub action: ExistsAction,
+    pub values: Box<[Operand]>,
+}
+
+/// `send-request` / `send-one-way-request`.
+#[derive(Clone, Debug)]
+pub struct SendSpec {
+    /// `mode="copy"`: start from the current request's method, headers and body.
+    pub copy: bool,
+    pub one_way: bool,
+    pub response_variable: Option<Box<str>>,
+    pub timeout: Duration,
+    pub ignore_error: bool,
+    pub url: Option<Operand>,
+    pub method: Option<Operand>,
+    pub headers: Box<[SendHeader]>,
+    pub body: Option<Operand>,
+}
+
 /// One instruction.
 #[derive(Clone, Debug)]
 pub enum Insn {
@@ -205,6 +228,8 @@ pub enum Insn {
     },
     /// Evaluates the retry condition; runs the body again (after a wait) or goes on.
     RetryCheck(Box<RetrySpec>),
+    /// Evaluate a side request into the exchange and yield it to the proxy.
+    SendRequest(Box<SendSpec>),
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.

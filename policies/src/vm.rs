@@ -22,6 +22,8 @@ pub enum Outcome {
     Done,
     /// `return-response` / `mock-response`: send the built response now.
     Respond,
+    /// `send-request`: perform the host's pending side request, then resume.
+    Send { resume: InsnIdx },
     /// `retry`: wait `delay`, then resume at `resume` (the retry's body).
     Wait {
         delay: std::time::Duration,
@@ -80,6 +82,11 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
             Ok(Step::Next) => {}
             Ok(Step::Jump(to)) => pc = to.0,
             Ok(Step::Respond) => return Outcome::Respond,
+            Ok(Step::Send) => {
+                return Outcome::Send {
+                    resume: InsnIdx(pc),
+                }
+            }
             Ok(Step::Wait(delay, body)) => {
                 return Outcome::Wait {
                     delay,
@@ -112,6 +119,8 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
 
 enum Step {
     Next,
+    /// A side request is pending in the host.
+    Send,
     Wait(std::time::Duration, InsnIdx),
     Jump(InsnIdx),
     Respond,
@@ -120,7 +129,7 @@ enum Step {
 
 fn step<'a, H: PolicyHost<'a>>(
     prog: &'a Program,
-    insn: &Insn,
+    insn: &'a Insn,
     host: &mut H,
     scratch: &mut ExprScratch,
 ) -> Result<Step, Failure> {
@@ -134,6 +143,9 @@ fn step<'a, H: PolicyHost<'a>>(
             let arena = host.arena();
             let name: &'a str = arena.alloc_str(name);
             let texts = eval_all(prog, values, host, scratch)?;
+            for t in texts {
+                check_field_value(t)?;
+            }
             host.set_header(*target, name, texts, *action);
         }
         Insn::SetQueryParameter {
@@ -180,10 +192,22 @@ fn step<'a, H: PolicyHost<'a>>(
         } => {
             let t = text(prog, template, host, scratch)?;
             let uri = substitute_template(t, host);
+            if !uri.starts_with('/') || uri.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'#') {
+                return Err(expression_failure(format!(
+                    "rewrite-uri produced an invalid URI `{}`",
+                    uri.escape_debug()
+                )));
+            }
             host.rewrite_uri(uri, *copy_unmatched_params);
         }
         Insn::SetMethod { method } => {
-            let m = text(prog, method, host, scratch)?;
+            let m = text(prog, method, host, scratch)?.trim();
+            if m.is_empty() || !m.bytes().all(is_tchar) {
+                return Err(expression_failure(format!(
+                    "set-method: `{}` is not an HTTP method",
+                    m.escape_debug()
+                )));
+            }
             host.set_method(m);
         }
         Insn::SetStatus { code, reason } => {
@@ -202,6 +226,7 @@ fn step<'a, H: PolicyHost<'a>>(
                 Some(r) => text(prog, r, host, scratch)?,
                 None => "",
             };
+            check_field_value(reason)?;
             host.set_status(code, reason);
         }
         Insn::SetBody { target, body } => {
@@ -288,6 +313,10 @@ fn step<'a, H: PolicyHost<'a>>(
             }
         }
         Insn::Forward(settings) => return Ok(Step::Forward(*settings)),
+        Insn::SendRequest(spec) => {
+            send_step(prog, spec, host, scratch)?;
+            return Ok(Step::Send);
+        }
         Insn::RetryStart { id } => host.set_retry_attempt(*id, 0),
         Insn::RetryCheck(r) => {
             let again = match eval(prog, r.condition, host, scratch)? {
@@ -643,4 +672,90 @@ pub fn retry_delay(
         Some(max) => delay.min(max),
         None => delay,
     }
+}
+
+/// Evaluates a side request into the host (`send-request`).
+fn send_step<'a, H: PolicyHost<'a>>(
+    prog: &'a Program,
+    spec: &'a crate::program::SendSpec,
+    host: &mut H,
+    scratch: &mut ExprScratch,
+) -> Result<(), Failure> {
+    use crate::exchange::{HeaderList, PendingSend};
+    let arena = host.arena();
+    let mut headers = HeaderList::new(arena);
+    let (mut method, mut body): (&'a str, Option<&'a [u8]>) = ("GET", None);
+    if spec.copy {
+        method = host.method();
+        for name in host.header_names(crate::expr::Msg::Request) {
+            for v in host
+                .header_values(crate::expr::Msg::Request, name)
+                .unwrap_or(&[])
+            {
+                headers.push(name, v);
+            }
+        }
+        body = host.body(crate::expr::Msg::Request, true).ok();
+    }
+    let url = match &spec.url {
+        Some(u) => text(prog, u, host, scratch)?.trim(),
+        None => "",
+    };
+    if let Some(m) = &spec.method {
+        method = text(prog, m, host, scratch)?;
+    }
+    if !method.bytes().all(is_tchar) || method.is_empty() {
+        return Err(expression_failure(format!(
+            "send-request: `{}` is not an HTTP method",
+            method.escape_debug()
+        )));
+    }
+    for h in spec.headers.iter() {
+        let values = eval_all(prog, &h.values, host, scratch)?;
+        for v in values {
+            check_field_value(v)?;
+        }
+        let name: &'a str = arena.alloc_str(&h.name);
+        match exists_outcome(headers.contains(name), h.action) {
+            ExistsOutcome::Keep => {}
+            ExistsOutcome::Remove => headers.remove(name),
+            ExistsOutcome::Replace => headers.set(name, values),
+            ExistsOutcome::AppendValues => headers.append(name, values),
+        }
+    }
+    if let Some(b) = &spec.body {
+        body = Some(text(prog, b, host, scratch)?.as_bytes());
+    }
+    let variable = spec
+        .response_variable
+        .as_deref()
+        .map(|v| &*arena.alloc_str(v));
+    host.begin_send(PendingSend {
+        method,
+        url,
+        headers,
+        body,
+        timeout: spec.timeout,
+        one_way: spec.one_way,
+        copy: spec.copy,
+        variable,
+        ignore_error: spec.ignore_error,
+    });
+    Ok(())
+}
+
+/// A header value must not break the message: no CR, LF or NUL (what .NET refuses).
+fn check_field_value(v: &str) -> Result<(), Failure> {
+    if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(expression_failure(format!(
+            "header value `{}` contains a line break",
+            v.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// RFC 9110 token characters (methods, header names).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }

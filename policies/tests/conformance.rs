@@ -35,7 +35,7 @@ use tollgate_policies::exchange::{
     BackendChoice, CallInfo, Exchange, HeaderList, RequestState, ResponseState,
 };
 use tollgate_policies::expr::ExprScratch;
-use tollgate_policies::pipeline::{self, Next};
+use tollgate_policies::pipeline::{self, Next, SendResult};
 use tollgate_policies::xml::{Origin, Scopes};
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -196,12 +196,43 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
     let mut next = pipeline::start(&program, &mut ex, &mut scratch);
     let mut calls = 0usize;
     let mut waits = Vec::new();
+    let mut sides: Vec<String> = Vec::new();
     loop {
         let resume = match next {
             Next::Respond => break,
             Next::Wait { delay, resume } => {
                 waits.push(delay.as_millis() as u64);
                 next = pipeline::resume(&program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Next::Send { resume } => {
+                // Side requests: answered from `side-response` (or failed with `side-error`).
+                let send = ex.pending_send.as_ref().expect("a pending side request");
+                sides.push(format!("{} {}", send.method, send.url));
+                let result = if map(case, "side-error").as_bool() == Some(true) {
+                    SendResult::Failed {
+                        reason: "BackendConnectionFailure",
+                        message: "side request failed".into(),
+                    }
+                } else {
+                    let sr = map(case, "side-response");
+                    let mut sh = HeaderList::new(&arena);
+                    if let Yaml::Hash(h) = &sr["headers"] {
+                        for (k, v) in h {
+                            sh.push(arena.alloc_str(&s(k)), arena.alloc_str(&s(v)));
+                        }
+                    }
+                    SendResult::Response(ResponseState {
+                        status: sr["status"].as_i64().unwrap_or(200) as u16,
+                        reason: "OK",
+                        headers: sh,
+                        body: Some(
+                            arena
+                                .alloc_slice_copy(sr["body"].as_str().unwrap_or("side").as_bytes()),
+                        ),
+                    })
+                };
+                next = pipeline::after_send(&program, resume, result, &mut ex, &mut scratch);
                 continue;
             }
             Next::Forward { resume, .. } => resume,
@@ -250,6 +281,14 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
     if let Some(want) = map(case, "expect")["backend-calls"].as_i64() {
         if want as usize != calls {
             return Err(format!("RUNTIME: backend calls: want {want}, got {calls}"));
+        }
+    }
+    if let Yaml::Array(want) = &map(case, "expect")["side-requests"] {
+        let want: Vec<String> = want.iter().map(s).collect();
+        if want != sides {
+            return Err(format!(
+                "RUNTIME: side requests: want {want:?}, got {sides:?}"
+            ));
         }
     }
     if let Yaml::Array(want) = &map(case, "expect")["waits-ms"] {

@@ -360,3 +360,78 @@ fn retry_cannot_resend_a_streamed_body() {
     assert_eq!(status_of(&text), 500, "{text}");
     assert_eq!(be.request_count(), 1, "the body went out once");
 }
+
+#[test]
+fn send_request_response_is_readable_from_expressions() {
+    let be = Backend::start(Reply::Normal);
+    let policy = format!(
+        r#"<policies><inbound><base/>
+  <send-request mode="new" response-variable-name="lookup" timeout="5" ignore-error="false">
+    <set-url>@($"http://{}/v1/lookup?id={{context.Request.MatchedParameters["id"]}}")</set-url>
+    <set-method>POST</set-method>
+    <set-header name="X-Side"><value>1</value></set-header>
+    <set-body>side-body</set-body>
+  </send-request>
+  <set-header name="X-Lookup-Status"><value>@(((IResponse)context.Variables["lookup"]).StatusCode.ToString())</value></set-header>
+  <set-header name="X-Lookup-Backend"><value>@(((IResponse)context.Variables["lookup"]).Headers.GetValueOrDefault("x-backend", "none"))</value></set-header>
+  <set-header name="X-Lookup-Body"><value>@(((IResponse)context.Variables["lookup"]).Body.As<string>().Split('\n')[0].Trim())</value></set-header>
+</inbound></policies>"#,
+        be.addr
+    )
+    .replace("<string>", "&lt;string&gt;")
+    .replace("@(((IResponse)context.Variables[\"lookup\"])", "@(((IResponse)context.Variables[&quot;lookup&quot;])")
+    .replace("GetValueOrDefault(\"x-backend\", \"none\")", "GetValueOrDefault(&quot;x-backend&quot;, &quot;none&quot;)")
+    ;
+    let gw = gateway(&be, &policy, "");
+    let r = get(gw.addr, "/orders/orders/9");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let heads = be.heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(
+        heads[0].starts_with("POST /v1/lookup?id=9 HTTP/1.1\r\n"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[0].contains("X-Side: 1\r\n") && heads[0].contains("Content-Length: 9\r\n"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[1].contains("X-Lookup-Status: 200\r\n"),
+        "{}",
+        heads[1]
+    );
+    assert!(
+        heads[1].contains("X-Lookup-Backend: yes\r\n"),
+        "{}",
+        heads[1]
+    );
+    assert!(
+        heads[1].contains("X-Lookup-Body: POST /v1/lookup?id=9 HTTP/1.1\r\n"),
+        "{}",
+        heads[1]
+    );
+}
+
+#[test]
+fn send_request_errors_go_to_on_error_unless_ignored() {
+    let be = Backend::start(Reply::Normal);
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let policy = format!(
+        r#"<policies><inbound><base/>
+  <send-request response-variable-name="a" ignore-error="true"><set-url>http://{dead}/x</set-url></send-request>
+  <set-header name="X-Ignored"><value>@(context.Variables[&quot;a&quot;] == null ? "null" : "set")</value></set-header>
+  <send-request response-variable-name="b"><set-url>http://{dead}/y</set-url></send-request>
+</inbound>
+<on-error><base/><return-response><set-status code="502"/><set-body>@(context.LastError.Source + "/" + context.LastError.Reason)</set-body></return-response></on-error></policies>"#
+    );
+    let gw = gateway(&be, &policy, "");
+    let r = get(gw.addr, "/orders/orders/1");
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert_eq!(r.text(), "send-request/BackendConnectionFailure");
+    assert_eq!(be.request_count(), 0);
+}

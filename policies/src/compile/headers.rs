@@ -34,6 +34,18 @@ pub(super) fn set_header(c: &mut Compiler, ctx: &Ctx<'_>) {
         c.error(ctx.el, "attribute `name` is required".into(), None);
         return;
     };
+    if !name.is_empty()
+        && !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        c.error(
+            ctx.el,
+            format!("`{name}` is not a valid header name"),
+            Some("header names are RFC 9110 tokens: letters, digits and !#$%&'*+-.^_`|~"),
+        );
+        return;
+    }
     if crate::expr::is_expression(name.trim()) {
         c.error(
             ctx.el,

@@ -12,6 +12,7 @@ mod cors;
 mod headers;
 mod message;
 mod retry;
+mod send;
 
 use crate::program::{Insn, InsnIdx, Origin, Program, Section};
 use crate::xml::{Effective, MergedElement, PolicyError, SectionKind};
@@ -72,6 +73,8 @@ impl Compiler {
             "check-header" => access::check_header(self, &ctx),
             "cors" => cors::cors(self, &ctx),
             "retry" => retry::retry(self, &ctx),
+            "send-request" => send::send(self, &ctx, false),
+            "send-one-way-request" => send::send(self, &ctx, true),
             "ip-filter" => access::ip_filter(self, &ctx),
             "set-variable" => control::set_variable(self, &ctx),
             "choose" => control::choose(self, &ctx),
@@ -195,6 +198,8 @@ fn policy_name(name: &str) -> &'static str {
         "mock-response",
         "cors",
         "retry",
+        "send-request",
+        "send-one-way-request",
     ];
     NAMES
         .iter()

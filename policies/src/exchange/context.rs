@@ -53,7 +53,7 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
         match msg {
             Msg::Request => self.request.headers.values(name),
             Msg::Response => self.response.as_ref()?.headers.values(name),
-            Msg::Stored(_) => None,
+            Msg::Stored(id) => self.stored.get(id as usize)?.headers.values(name),
         }
     }
 
@@ -61,7 +61,10 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
         match msg {
             Msg::Request => self.request.headers.names(),
             Msg::Response => self.response.as_ref().map_or(&[], |r| r.headers.names()),
-            Msg::Stored(_) => &[],
+            Msg::Stored(id) => self
+                .stored
+                .get(id as usize)
+                .map_or(&[], |r| r.headers.names()),
         }
     }
 
@@ -72,7 +75,10 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
                 .response
                 .as_ref()
                 .is_some_and(|r| r.body.is_some_and(|b| !b.is_empty())),
-            Msg::Stored(_) => false,
+            Msg::Stored(id) => self
+                .stored
+                .get(id as usize)
+                .is_some_and(|r| r.body.is_some_and(|b| !b.is_empty())),
         }
     }
 
@@ -83,7 +89,7 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
                 self.response.as_ref().and_then(|r| r.body),
                 super::CONSUMED_RESPONSE,
             ),
-            Msg::Stored(_) => (None, 0),
+            Msg::Stored(id) => (self.stored.get(id as usize).and_then(|r| r.body), 0),
         };
         let body = body.ok_or_else(|| {
             EvalError::new("the message body is not available to expressions (it is streamed)")
@@ -112,10 +118,12 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
     }
 
     fn status(&self, msg: Msg) -> (i32, &'a str) {
-        match (msg, &self.response) {
-            (Msg::Response, Some(r)) => (i32::from(r.status), r.reason),
-            _ => (0, ""),
-        }
+        let r = match msg {
+            Msg::Response => self.response.as_ref(),
+            Msg::Stored(id) => self.stored.get(id as usize),
+            Msg::Request => None,
+        };
+        r.map_or((0, ""), |r| (i32::from(r.status), r.reason))
     }
 
     fn variable(&self, name: &str) -> Option<Value<'a>> {

@@ -207,6 +207,10 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         }
     }
 
+    fn begin_send(&mut self, send: super::PendingSend<'a>) {
+        self.pending_send = Some(send);
+    }
+
     fn trace(&mut self, source: &str, severity: &str, message: &str) {
         let a = self.arena;
         self.traces.push((

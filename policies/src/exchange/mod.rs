@@ -54,6 +54,20 @@ pub struct ResponseState<'a> {
     pub body: Option<&'a [u8]>,
 }
 
+/// A side request (`send-request`) waiting for the proxy to perform it.
+pub struct PendingSend<'a> {
+    pub method: &'a str,
+    /// Absolute URL; empty with `copy` means the request's own backend URL.
+    pub url: &'a str,
+    pub headers: HeaderList<'a>,
+    pub body: Option<&'a [u8]>,
+    pub timeout: std::time::Duration,
+    pub one_way: bool,
+    pub copy: bool,
+    pub variable: Option<&'a str>,
+    pub ignore_error: bool,
+}
+
 /// `context.LastError`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LastError<'a> {
@@ -108,6 +122,10 @@ pub struct Exchange<'a> {
     pub forwarded_at: Option<u32>,
     /// Attempt counters of the program's retry policies.
     pub retry_attempts: [u32; MAX_RETRIES],
+    /// The side request the program is waiting on.
+    pub pending_send: Option<PendingSend<'a>>,
+    /// Responses of side requests (`(IResponse)context.Variables["x"]`), by handle.
+    pub stored: bumpalo::collections::Vec<'a, ResponseState<'a>>,
     /// Headers every final response gets (CORS on actual requests).
     pub final_headers: bumpalo::collections::Vec<'a, (&'a str, &'a str)>,
     /// Trace messages of the `trace` policy: (source, severity, message).
@@ -149,6 +167,8 @@ impl<'a> Exchange<'a> {
             traces: bumpalo::collections::Vec::new_in(arena),
             final_headers: bumpalo::collections::Vec::new_in(arena),
             forwarded_at: None,
+            pending_send: None,
+            stored: bumpalo::collections::Vec::new_in(arena),
             retry_attempts: [0; MAX_RETRIES],
             now: DateTime::new(ticks, DateKind::Utc).unwrap_or(DateTime {
                 ticks: UNIX_EPOCH_TICKS,

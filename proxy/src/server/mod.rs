@@ -16,6 +16,7 @@ mod request_head;
 mod respond;
 mod response_head;
 mod scratch;
+mod side_request;
 mod tunnel;
 
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use tollgate_core::routing::{RouteMatch, ServiceUrl, UrlRef};
 use tollgate_policies::exchange::{
     BackendChoice, CallInfo, Exchange, HeaderList, RequestState, ResponseState,
 };
-use tollgate_policies::pipeline::{self, Next as Flow};
+use tollgate_policies::pipeline::{self, Next as Flow, SendResult};
 use tollgate_policies::program::Program;
 use tollgate_policies::vm::Failure;
 
@@ -33,6 +33,7 @@ use super::relay::Framing;
 use super::request_head::is_hop_by_hop;
 use super::response_head::ClientConn;
 use super::scratch::Scratch;
+use super::side_request;
 use super::Shard;
 
 pub async fn serve(
@@ -76,6 +77,27 @@ async fn run(
             Flow::Wait { delay, resume } => {
                 monoio::time::sleep(delay).await;
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Flow::Send { resume } => {
+                let result = match ex.pending_send.as_ref() {
+                    Some(send) if send.one_way => {
+                        spawn_one_way(shard, send, &default_send_url(shard, route, &ex));
+                        SendResult::Failed {
+                            reason: "",
+                            message: String::new(),
+                        }
+                    }
+                    Some(send) => {
+                        let url = default_send_url(shard, route, &ex);
+                        side_request::perform(shard, s, send, &url, arena).await
+                    }
+                    None => SendResult::Failed {
+                        reason: "",
+                        message: String::new(),
+                    },
+                };
+                flow = pipeline::after_send(program, resume, result, &mut ex, &mut scratch);
                 continue;
             }
             Flow::Forward { resume, settings } => (resume, settings),
@@ -466,4 +488,80 @@ fn new_exchange<'a>(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
     Exchange::new(arena, request, info, now, shard.random_seed())
+}
+
+/// The URL a `mode="copy"` side request without `<set-url>` goes to: the request's own
+/// backend URL.
+fn default_send_url<'a>(shard: &'a Shard, route: RouteMatch, ex: &Exchange<'a>) -> String {
+    match backend_target(shard, route, ex) {
+        Ok((u, _)) => {
+            let scheme = match u.scheme {
+                tollgate_core::routing::service_url::Scheme::Http => "http",
+                tollgate_core::routing::service_url::Scheme::Https => "https",
+            };
+            let q = if ex.request.query.is_empty() { "" } else { "?" };
+            format!(
+                "{scheme}://{}{}{}{q}{}",
+                u.authority, u.base_path, ex.request.path, ex.request.query
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// `send-one-way-request`: copies the request out of the arena and sends it from a
+/// separate task; nobody waits for it, failures are logged at debug level.
+fn spawn_one_way(
+    shard: &Shard,
+    send: &tollgate_policies::exchange::PendingSend<'_>,
+    default_url: &str,
+) {
+    let method = send.method.to_string();
+    let url = if send.url.is_empty() {
+        default_url.to_string()
+    } else {
+        send.url.to_string()
+    };
+    let headers: Vec<(String, String)> = send
+        .headers
+        .lines()
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let body = send.body.map(<[u8]>::to_vec);
+    let timeout = send.timeout;
+    let snapshot = shard.snapshot.clone();
+    monoio::spawn(one_way_task(snapshot, method, url, headers, body, timeout));
+}
+
+async fn one_way_task(
+    snapshot: std::sync::Arc<crate::snapshot::Snapshot>,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    timeout: std::time::Duration,
+) {
+    let arena = Bump::new();
+    let shard = Shard::new(usize::MAX, snapshot);
+    let mut scratch = shard.scratch.take();
+    let mut hl = HeaderList::new(&arena);
+    for (n, v) in &headers {
+        hl.push(arena.alloc_str(n), arena.alloc_str(v));
+    }
+    let pending = tollgate_policies::exchange::PendingSend {
+        method: arena.alloc_str(&method),
+        url: arena.alloc_str(&url),
+        headers: hl,
+        body: body.as_deref().map(|b| &*arena.alloc_slice_copy(b)),
+        timeout,
+        one_way: true,
+        copy: false,
+        variable: None,
+        ignore_error: true,
+    };
+    let result = side_request::perform(&shard, &mut scratch, &pending, "", &arena).await;
+    if let SendResult::Failed { message, .. } = result {
+        crate::debug!("send-one-way-request failed: {message}");
+    }
 }

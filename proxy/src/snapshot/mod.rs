@@ -32,6 +32,9 @@ pub struct Snapshot {
     pub programs: Programs,
     /// Named backends for `set-backend-service backend-id`, with resolved addresses.
     pub backends: Vec<(String, ServiceUrl, SocketAddr)>,
+    /// Host names the configuration resolved at load (service URLs, backends), for
+    /// side requests: (host, port, address).
+    pub known_hosts: Vec<(String, u16, SocketAddr)>,
     /// `gateway.name` (`context.Deployment.GatewayId`).
     pub gateway_name: String,
 }
@@ -124,6 +127,7 @@ impl Snapshot {
             });
         }
         let g = &config.gateway;
+        let known_hosts = known_hosts(&routes, &api_backends, &backends);
         Ok(Snapshot {
             routes,
             api_backends,
@@ -146,8 +150,28 @@ impl Snapshot {
                 idle_timeout: g.pool.idle_timeout,
             },
             programs,
+            known_hosts,
             backends,
             gateway_name: g.name.clone(),
         })
     }
+}
+
+fn known_hosts(
+    routes: &RouteTable,
+    api_backends: &[Option<SocketAddr>],
+    backends: &[(String, ServiceUrl, SocketAddr)],
+) -> Vec<(String, u16, SocketAddr)> {
+    let mut out: Vec<(String, u16, SocketAddr)> = Vec::new();
+    let apis = routes
+        .apis
+        .iter()
+        .zip(api_backends)
+        .filter_map(|(a, addr)| Some((a.service_url.as_ref()?, (*addr)?)));
+    for (url, addr) in apis.chain(backends.iter().map(|(_, u, a)| (u, *a))) {
+        if !out.iter().any(|(h, p, _)| *h == url.host && *p == url.port) {
+            out.push((url.host.clone(), url.port, addr));
+        }
+    }
+    out
 }

@@ -1,0 +1,121 @@
+//! `send-request` and `send-one-way-request`: a side call the proxy performs.
+
+use std::time::Duration;
+
+use crate::program::{ExistsAction, Insn, Operand, SendHeader, SendSpec};
+
+use super::attrs::parse_bool;
+use super::{Compiler, Ctx};
+
+pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
+    let copy = c
+        .literal(ctx, "mode", Some(false), "new or copy", |v| match v {
+            "new" => Some(false),
+            "copy" => Some(true),
+            _ => None,
+        })
+        .unwrap_or(false);
+    let response_variable = if one_way {
+        None
+    } else {
+        c.literal(
+            ctx,
+            "response-variable-name",
+            None,
+            "the variable that receives the response",
+            |v| (!v.is_empty()).then(|| v.to_string()),
+        )
+    };
+    let default_timeout = if one_way { 60 } else { 60 };
+    let timeout = c
+        .literal(
+            ctx,
+            "timeout",
+            Some(Duration::from_secs(default_timeout)),
+            "seconds, e.g. 20",
+            |v| v.parse::<u64>().ok().map(Duration::from_secs),
+        )
+        .unwrap_or(Duration::from_secs(default_timeout));
+    let ignore_error = c
+        .literal(
+            ctx,
+            "ignore-error",
+            Some(false),
+            "true or false",
+            parse_bool,
+        )
+        .unwrap_or(false);
+    for unsupported in ["buffer-response", "fail-on-error-status-code"] {
+        if ctx.el.attr_value(unsupported).is_some() {
+            c.error(
+                ctx.el,
+                format!("`{unsupported}` on send-request is not supported yet"),
+                None,
+            );
+        }
+    }
+    let mut url = None;
+    let mut method = None;
+    let mut headers = Vec::new();
+    let mut body = None;
+    for child in ctx.el.elements() {
+        match child.name.as_str() {
+            "set-url" => url = Some(c.operand_text(ctx, child)),
+            "set-method" => method = Some(trimmed(c.operand_text(ctx, child))),
+            "set-body" => body = Some(c.operand_text(ctx, child)),
+            "set-header" => {
+                let Some(name) = child.attr_value("name") else {
+                    continue;
+                };
+                let action = match child.attr_value("exists-action").unwrap_or("override") {
+                    "skip" => ExistsAction::Skip,
+                    "append" => ExistsAction::Append,
+                    "delete" => ExistsAction::Delete,
+                    _ => ExistsAction::Override,
+                };
+                let values = child
+                    .elements()
+                    .filter(|e| e.name == "value")
+                    .map(|v| c.operand_text(ctx, v))
+                    .collect();
+                headers.push(SendHeader {
+                    name: name.into(),
+                    action,
+                    values,
+                });
+            }
+            other => c.error(
+                child,
+                format!("`{other}` inside {} is not supported yet", ctx.el.name),
+                Some("use set-url, set-method, set-header and set-body"),
+            ),
+        }
+    }
+    if url.is_none() && !copy {
+        c.error(
+            ctx.el,
+            format!("{} needs <set-url> (or mode=\"copy\")", ctx.el.name),
+            None,
+        );
+        return;
+    }
+    let spec = SendSpec {
+        copy,
+        one_way,
+        response_variable: response_variable.map(Into::into),
+        timeout,
+        ignore_error,
+        url,
+        method,
+        headers: headers.into(),
+        body,
+    };
+    c.emit(ctx, Insn::SendRequest(Box::new(spec)));
+}
+
+fn trimmed(o: Operand) -> Operand {
+    match o {
+        Operand::Text(t) => Operand::Text(t.trim().into()),
+        e => e,
+    }
+}
