@@ -261,6 +261,12 @@ pub struct Program {
     pub sections: [Range<u32>; 4],
     /// Number of `retry` policies (attempt counters an exchange keeps).
     pub retries: u16,
+    /// Some policy reads the request body (an expression touching `Body`, or
+    /// forward-request `buffer-request-body`): the proxy buffers it before inbound.
+    pub reads_request_body: bool,
+    /// Some outbound or on-error expression reads the response body: the proxy buffers
+    /// the backend's body before outbound.
+    pub reads_response_body: bool,
 }
 
 impl Program {

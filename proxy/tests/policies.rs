@@ -435,3 +435,56 @@ fn send_request_errors_go_to_on_error_unless_ignored() {
     assert_eq!(r.text(), "send-request/BackendConnectionFailure");
     assert_eq!(be.request_count(), 0);
 }
+
+#[test]
+fn policies_read_and_transform_bodies() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies>
+  <inbound><base/>
+    <set-body>@{ var body = context.Request.Body.As&lt;JObject&gt;(preserveContent: true); body["added"] = "yes"; return body.ToString(Newtonsoft.Json.Formatting.None); }</set-body>
+  </inbound>
+  <outbound><base/>
+    <set-body>@(context.Response.Body.As&lt;string&gt;().Split('\n')[0].ToUpper())</set-body>
+  </outbound>
+  <on-error><base/><set-header name="X-Err"><value>@(context.LastError.Section + ": " + context.LastError.Message)</value></set-header></on-error>
+</policies>"#,
+        "",
+    );
+    let body = r#"{"order":7}"#;
+    let req = format!("POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let text = raw(gw.addr, req.as_bytes());
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert_eq!(
+        body_of(&text),
+        "POST /V1/ORDERS HTTP/1.1\r",
+        "outbound saw the backend body: {text}"
+    );
+    assert!(
+        be.body_bytes
+            .lock()
+            .unwrap()
+            .contains(&(r#"{"order":7,"added":"yes"}"#.len() as u64)),
+        "inbound rewrote the body"
+    );
+}
+
+#[test]
+fn buffered_request_bodies_can_be_retried() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/flaky"/></inbound>
+<backend><retry condition="@(context.Response.StatusCode == 503)" count="3" interval="0"><forward-request buffer-request-body="true"/></retry></backend></policies>"#,
+        "",
+    );
+    let text = raw(gw.addr, b"POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert_eq!(be.request_count(), 3);
+    assert_eq!(
+        *be.body_bytes.lock().unwrap(),
+        vec![5, 5, 5],
+        "the body was sent with every attempt"
+    );
+}

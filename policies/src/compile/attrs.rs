@@ -95,6 +95,7 @@ impl Compiler {
         };
         match expr::compile(&trimmed[1..], &env) {
             Ok(e) => {
+                self.note_body_reads(ctx.section, trimmed);
                 self.prog.exprs.push(e);
                 Some(Ok(ExprIdx(self.prog.exprs.len() as u32 - 1)))
             }
@@ -203,6 +204,30 @@ impl Compiler {
     pub fn bool_attr(&mut self, ctx: &Ctx<'_>, name: &str, default: bool) -> bool {
         self.literal(ctx, name, Some(default), "use true or false", parse_bool)
             .unwrap_or(default)
+    }
+}
+
+impl Compiler {
+    /// Marks which bodies the program reads, from the expression text: `Request.Body`
+    /// and `Response.Body` name theirs; any other `.Body` (through a variable) counts as
+    /// the section's own message. Conservative: buffering more than needed is safe.
+    fn note_body_reads(&mut self, section: Section, source: &str) {
+        let response_section = matches!(section, Section::Outbound | Section::OnError);
+        if source.contains("Request.Body") {
+            self.prog.reads_request_body = true;
+        }
+        if source.contains("Response.Body") {
+            self.prog.reads_response_body = true;
+        }
+        let other = source.matches(".Body").count()
+            > source.matches("Request.Body").count() + source.matches("Response.Body").count();
+        if other {
+            if response_section {
+                self.prog.reads_response_body = true;
+            } else {
+                self.prog.reads_request_body = true;
+            }
+        }
     }
 }
 

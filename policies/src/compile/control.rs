@@ -145,6 +145,9 @@ pub(super) fn forward_request(c: &mut Compiler, ctx: &Ctx<'_>) {
         );
         return;
     }
+    if settings.buffer_request_body {
+        c.prog.reads_request_body = true;
+    }
     c.emit(ctx, Insn::Forward(settings));
     c.after_forward = true;
 }

@@ -5,6 +5,7 @@
 //! issues) → backend (forward) → (outbound) → relay → log. Errors become APIM JSON
 //! bodies in one place (`respond`).
 
+mod buffer;
 mod connection;
 mod forward;
 pub(crate) mod io;

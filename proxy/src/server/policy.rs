@@ -26,6 +26,7 @@ use crate::http::v1::chunked::ChunkedScanner;
 use crate::http::v1::request::{BodyFraming, RequestHead};
 use crate::http::v1::HeaderSpan;
 
+use super::buffer::{collect, BodyKind, CollectError};
 use super::connection::{Client, Next};
 use super::forward::{exchange, send_response_body, take_buffered_body, Failed, ReqInfo};
 use super::io::{consume, write_all};
@@ -35,6 +36,9 @@ use super::response_head::ClientConn;
 use super::scratch::Scratch;
 use super::side_request;
 use super::Shard;
+
+/// Largest body a policy may buffer (request bodies also obey `max-body-bytes`).
+const POLICY_BODY_LIMIT: u64 = 16 << 20;
 
 pub async fn serve(
     shard: &Shard,
@@ -67,10 +71,46 @@ async fn run(
     consume(&mut c.buf, head.head_len);
     let mut scratch = tollgate_policies::expr::ExprScratch::default();
 
-    let mut flow = pipeline::start(program, &mut ex, &mut scratch);
     let mut backend_answer = None;
     // Whether the client's body went to the backend (else it is unread: close after).
     let mut body_sent = !has_body;
+    if program.reads_request_body && has_body {
+        // A policy reads the body (or buffer-request-body): read it all, bounded.
+        if info.expect_continue {
+            s.out.clear();
+            s.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            if write_all(&mut c.stream, &mut s.out).await.is_err() {
+                return Next::Close;
+            }
+        }
+        let kind = match head.framing {
+            BodyFraming::None => BodyKind::None,
+            BodyFraming::Length(n) => BodyKind::Length(n),
+            BodyFraming::Chunked => BodyKind::Chunked,
+        };
+        let limit = snap.limits.max_body_bytes.min(POLICY_BODY_LIMIT) as usize;
+        match collect(
+            &mut c.stream,
+            &mut c.buf,
+            kind,
+            limit,
+            snap.timeouts.client_header,
+            arena,
+        )
+        .await
+        {
+            Ok(b) => {
+                ex.request.body = Some(b);
+                body_sent = true;
+            }
+            Err(CollectError::TooLarge) => return reject(c, s, GatewayError::BodyTooLarge).await,
+            Err(CollectError::Malformed) => {
+                return reject(c, s, GatewayError::BadRequest("invalid chunked body")).await
+            }
+            Err(_) => return Next::Close,
+        }
+    }
+    let mut flow = pipeline::start(program, &mut ex, &mut scratch);
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
@@ -167,8 +207,57 @@ async fn run(
                     body: None,
                 });
                 consume(&mut s.ubuf, resp.head_len);
-                flow = pipeline::after_forward(program, resume, &mut ex, &mut scratch);
-                backend_answer = Some((up, resp));
+                if program.reads_response_body {
+                    // An outbound policy reads the body: buffer it (bounded) first.
+                    let kind = match resp.framing {
+                        crate::http::v1::ResponseFraming::None => BodyKind::None,
+                        crate::http::v1::ResponseFraming::Length(n) => BodyKind::Length(n),
+                        crate::http::v1::ResponseFraming::Chunked => BodyKind::Chunked,
+                        crate::http::v1::ResponseFraming::UntilClose => BodyKind::UntilClose,
+                    };
+                    let mut up = up;
+                    match collect(
+                        &mut up.stream,
+                        &mut s.ubuf,
+                        kind,
+                        POLICY_BODY_LIMIT as usize,
+                        settings.timeout,
+                        arena,
+                    )
+                    .await
+                    {
+                        Ok(b) => {
+                            if let Some(r) = ex.response.as_mut() {
+                                r.body = Some(b);
+                                r.headers.remove("transfer-encoding");
+                                r.headers.remove("content-length");
+                            }
+                            let clean = resp.keep_alive
+                                && kind != BodyKind::UntilClose
+                                && s.ubuf.is_empty();
+                            if clean {
+                                shard.pool.put(up);
+                            }
+                        }
+                        Err(e) => {
+                            let f = Failure {
+                                status: 502,
+                                message: format!(
+                                    "the backend's response body could not be read ({e:?})"
+                                ),
+                                source: "forward-request",
+                                reason: "BackendConnectionFailure",
+                                at: resume,
+                            };
+                            flow = pipeline::fail(program, f, &mut ex, &mut scratch);
+                            continue;
+                        }
+                    }
+                    flow = pipeline::after_forward(program, resume, &mut ex, &mut scratch);
+                } else {
+                    flow = pipeline::after_forward(program, resume, &mut ex, &mut scratch);
+                    backend_answer = Some((up, resp));
+                }
             }
             Err(Failed::Answered(next)) => return next,
             Err(Failed::Backend {

@@ -14,9 +14,9 @@ use tollgate_core::routing::{service_url::Scheme, ServiceUrl};
 use tollgate_policies::exchange::{HeaderList, PendingSend, ResponseState};
 use tollgate_policies::pipeline::SendResult;
 
-use crate::http::v1::chunked::ChunkedScanner;
 use crate::http::v1::response::{parse_response, ResponseFraming};
 
+use super::buffer::{collect, BodyKind, CollectError};
 use super::io::{consume, read_more, write_all, Read};
 use super::scratch::Scratch;
 use super::Shard;
@@ -211,56 +211,18 @@ async fn read_response<'a>(
     }
     let reason: &'a str = arena.alloc_str(&String::from_utf8_lossy(head.reason.get(&s.ubuf)));
     consume(&mut s.ubuf, head.head_len);
-    // Collect the raw body (bounded), then decode chunked framing.
-    let mut raw = bumpalo::collections::Vec::new_in(arena);
-    let mut scanner = ChunkedScanner::new(MAX_SIDE_BODY as u64);
-    loop {
-        let done = match head.framing {
-            ResponseFraming::None => true,
-            ResponseFraming::Length(n) => {
-                let take = (n as usize - raw.len()).min(s.ubuf.len());
-                raw.extend_from_slice(&s.ubuf[..take]);
-                consume(&mut s.ubuf, take);
-                raw.len() as u64 == n
-            }
-            ResponseFraming::Chunked => match scanner.scan(&s.ubuf) {
-                Ok(scan) => {
-                    raw.extend_from_slice(&s.ubuf[..scan.consumed]);
-                    consume(&mut s.ubuf, scan.consumed);
-                    scan.done
-                }
-                Err(_) => return Err(broken("malformed chunked body")),
-            },
-            ResponseFraming::UntilClose => {
-                raw.extend_from_slice(&s.ubuf);
-                s.ubuf.clear();
-                false
-            }
-        };
-        if raw.len() > MAX_SIDE_BODY {
-            return Err(broken("response body larger than 1 MiB"));
-        }
-        if done {
-            break;
-        }
-        if let ResponseFraming::Length(n) = head.framing {
-            if n as usize > MAX_SIDE_BODY {
-                return Err(broken("response body larger than 1 MiB"));
-            }
-        }
-        s.ubuf.clear();
-        let left = deadline.saturating_duration_since(monoio::time::Instant::now());
-        match read_more(stream, &mut s.ubuf, left).await {
-            Read::Data(_) => {}
-            Read::Eof if head.framing == ResponseFraming::UntilClose => break,
-            Read::TimedOut => return Err(timed_out()),
-            _ => return Err(broken("the connection closed mid-body")),
-        }
-    }
-    let body: &'a [u8] = if head.framing == ResponseFraming::Chunked {
-        dechunk(&raw, arena)
-    } else {
-        raw.into_bump_slice()
+    let kind = match head.framing {
+        ResponseFraming::None => BodyKind::None,
+        ResponseFraming::Length(n) => BodyKind::Length(n),
+        ResponseFraming::Chunked => BodyKind::Chunked,
+        ResponseFraming::UntilClose => BodyKind::UntilClose,
+    };
+    let left = deadline.saturating_duration_since(monoio::time::Instant::now());
+    let body = match collect(stream, &mut s.ubuf, kind, MAX_SIDE_BODY, left, arena).await {
+        Ok(b) => b,
+        Err(CollectError::TimedOut) => return Err(timed_out()),
+        Err(CollectError::TooLarge) => return Err(broken("response body larger than 1 MiB")),
+        Err(_) => return Err(broken("the response body was cut or malformed")),
     };
     let reusable =
         head.keep_alive && head.framing != ResponseFraming::UntilClose && s.ubuf.is_empty();
@@ -273,27 +235,6 @@ async fn read_response<'a>(
         },
         reusable,
     ))
-}
-
-/// The data of a validated chunked body (sizes, extensions and trailers dropped).
-fn dechunk<'a>(raw: &[u8], arena: &'a Bump) -> &'a [u8] {
-    let mut out = bumpalo::collections::Vec::with_capacity_in(raw.len(), arena);
-    let mut rest = raw;
-    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-        let line = &rest[..eol];
-        let size_text = line.split(|&b| b == b';').next().unwrap_or(b"");
-        let size = std::str::from_utf8(size_text)
-            .ok()
-            .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
-            .unwrap_or(0);
-        rest = &rest[eol + 2..];
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.extend_from_slice(&rest[..size]);
-        rest = rest.get(size + 2..).unwrap_or(&[]);
-    }
-    out.into_bump_slice()
 }
 
 #[cfg(test)]
@@ -309,17 +250,5 @@ mod tests {
         assert_eq!(split_url("http://h"), Some(("http://h", "/")));
         assert_eq!(split_url("http://h?x"), None);
         assert_eq!(split_url("h/x"), None);
-    }
-
-    #[test]
-    fn dechunks() {
-        let arena = Bump::new();
-        assert_eq!(
-            dechunk(
-                b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: v\r\n\r\n",
-                &arena
-            ),
-            b"hello world"
-        );
     }
 }
