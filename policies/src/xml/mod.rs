@@ -18,6 +18,7 @@ mod error;
 mod merge;
 mod named_values;
 mod parse;
+mod prescan;
 mod print;
 mod tree;
 mod validate;

@@ -5,7 +5,13 @@
 //! refused (no DTDs, no custom entities). Whitespace-only text between elements is dropped
 //! unless an enclosing element's content is literal (`set-body`, `value`, …; the caller
 //! says which). Stops at the first malformation: XML cannot be resynchronised reliably.
+//!
+//! Expressions written without XML escaping, as APIM accepts them (`condition="@(h ==
+//! "x")"`, `As<JObject>()` in text, `a && b`), are marked by `prescan` before quick-xml
+//! reads the text and put back in every attribute value and text node afterwards; the
+//! marking keeps every character where it was, so positions are those of the file.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
@@ -15,6 +21,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
 use super::error::PolicyError;
+use super::prescan::{prescan, unmark};
 use super::tree::{Attr, Element, Loc, Node, Origin, Text};
 
 /// Deepest element nesting accepted; deeper documents are refused rather than risk the
@@ -106,6 +113,8 @@ struct Parser<'a> {
     stack: Vec<Frame>,
     root: Option<Element>,
     pending: Option<Pending>,
+    /// `prescan` marked characters: attribute values, text and messages get them back.
+    marked: bool,
 }
 
 /// Parses `text` into its root element. `keep_ws(name)` says whether whitespace-only text
@@ -117,22 +126,45 @@ pub(crate) fn parse_tree(
 ) -> Result<Element, PolicyError> {
     // A byte-order mark (editors on Windows write one) is not content, nor a column.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut p = Parser {
-        pos: Positions::new(text, origin),
-        keep_ws,
-        stack: Vec::new(),
-        root: None,
-        pending: None,
-    };
     if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(p.error(
-            0,
+        return Err(PolicyError::new(
+            &origin.file,
+            Positions::new(text, origin).loc(0),
             format!(
                 "policy document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}",
                 text.len()
             ),
         ));
     }
+    let scanned = match prescan(text) {
+        Ok(scanned) => scanned,
+        Err(c) => {
+            return Err(PolicyError::new(
+                &origin.file,
+                Positions::new(text, origin).loc(c.offset),
+                format!(
+                    "character U+{:04X} (private use) cannot appear in a document whose \
+                     expressions are not XML-escaped",
+                    u32::from(c.ch)
+                ),
+            )
+            .hint(
+                "Tollgate reads `\"`, `'`, `<` and `&` inside unescaped @(…) / @{…} by \
+                 standing in U+E000–U+E003 for them; remove the character or escape the \
+                 expressions (`&quot;` `&apos;` `&lt;` `&amp;`)",
+            ));
+        }
+    };
+    // Same characters, lines and columns as `text`; only the bytes of marks differ.
+    let text: &str = &scanned;
+    let mut p = Parser {
+        pos: Positions::new(text, origin),
+        keep_ws,
+        stack: Vec::new(),
+        root: None,
+        pending: None,
+        marked: matches!(scanned, Cow::Owned(_)),
+    };
     let mut reader = Reader::from_str(text);
     {
         let config = reader.config_mut();
@@ -255,7 +287,17 @@ pub(crate) fn parse_tree(
 
 impl Parser<'_> {
     fn error(&self, offset: usize, message: impl Into<String>) -> PolicyError {
+        let message = self.unmarked(message.into());
         PolicyError::new(&self.pos.origin.file, self.pos.loc(offset), message)
+    }
+
+    /// `s` with any characters `prescan` marked put back.
+    fn unmarked(&self, s: String) -> String {
+        if self.marked {
+            unmark(s)
+        } else {
+            s
+        }
     }
 
     fn element(&self, tag: &BytesStart<'_>, start: usize) -> Result<Element, PolicyError> {
@@ -287,7 +329,7 @@ impl Parser<'_> {
             };
             attrs.push(Attr {
                 name: key,
-                value,
+                value: self.unmarked(value),
                 loc: self.pos.loc(key_at),
                 secret: false,
             });
@@ -359,8 +401,13 @@ impl Parser<'_> {
             }
             Some(frame) if blank && !frame.keep_ws => Ok(()),
             Some(frame) => {
+                let text = if self.marked {
+                    unmark(pending.text)
+                } else {
+                    pending.text
+                };
                 frame.element.children.push(Node::Text(Text {
-                    text: pending.text,
+                    text,
                     loc: self.pos.loc(pending.offset),
                     is_cdata: false,
                     secret: false,
