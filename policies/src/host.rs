@@ -44,6 +44,10 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn set_retry_attempt(&mut self, id: u16, attempts: u32);
     /// A side request evaluated by the program, for the proxy to perform.
     fn begin_send(&mut self, send: crate::exchange::PendingSend<'a>);
+    /// `limit-concurrency`: takes one of `max` slots for `key`; false when all are taken.
+    fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool;
+    /// Gives back the slot most recently taken.
+    fn concurrency_release(&mut self);
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
 }

@@ -117,6 +117,8 @@ fn insn(i: &Insn) -> String {
             r.url.as_ref().map(op).unwrap_or_else(|| "(copy)".into()),
             r.response_variable.as_deref().unwrap_or("-")
         ),
+        Insn::ConcurrencyEnter { key, max } => format!("concurrency-enter {} max={max}", op(key)),
+        Insn::ConcurrencyExit => "concurrency-exit".into(),
         Insn::RetryStart { id } => format!("retry-start #{id}"),
         Insn::RetryCheck(r) => format!(
             "retry-check #{} expr#{} count={} interval={:?} -> {:04}",

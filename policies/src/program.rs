@@ -230,6 +230,13 @@ pub enum Insn {
     RetryCheck(Box<RetrySpec>),
     /// Evaluate a side request into the exchange and yield it to the proxy.
     SendRequest(Box<SendSpec>),
+    /// `limit-concurrency`: take a slot for `key` or fail with 429.
+    ConcurrencyEnter {
+        key: Operand,
+        max: u32,
+    },
+    /// Give back the slot the matching enter took.
+    ConcurrencyExit,
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.

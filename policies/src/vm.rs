@@ -317,6 +317,19 @@ fn step<'a, H: PolicyHost<'a>>(
             send_step(prog, spec, host, scratch)?;
             return Ok(Step::Send);
         }
+        Insn::ConcurrencyEnter { key, max } => {
+            let key = text(prog, key, host, scratch)?;
+            if !host.concurrency_acquire(key, *max) {
+                return Err(Failure {
+                    status: 429,
+                    message: "Too many concurrent requests.".into(),
+                    source: "limit-concurrency",
+                    reason: "ConcurrencyLimitExceeded",
+                    at: InsnIdx(0),
+                });
+            }
+        }
+        Insn::ConcurrencyExit => host.concurrency_release(),
         Insn::RetryStart { id } => host.set_retry_attempt(*id, 0),
         Insn::RetryCheck(r) => {
             let again = match eval(prog, r.condition, host, scratch)? {

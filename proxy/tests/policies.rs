@@ -488,3 +488,40 @@ fn buffered_request_bodies_can_be_retried() {
         "the body was sent with every attempt"
     );
 }
+
+#[test]
+fn limit_concurrency_refuses_beyond_max_count_and_releases_slots() {
+    let be = Backend::start(Reply::Normal);
+    let indent = |xml: &str| {
+        xml.lines()
+            .map(|l| format!("      {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let policy = r#"<policies><inbound><base/><rewrite-uri template="/slow"/></inbound>
+<backend><limit-concurrency key="@(context.Api.Id)" max-count="1"><forward-request/></limit-concurrency></backend></policies>"#;
+    let gw = Gateway::start_with(
+        &format!(
+            "apis:\n  - id: orders\n    path: orders\n    service-url: http://{}/v1\n    subscription-required: false\n    policy: |\n{}\n    operations:\n      - {{ id: get-order, method: GET, url-template: \"/orders/{{id}}\" }}\n",
+            be.addr,
+            indent(policy)
+        ),
+        &[],
+        1,
+    );
+    let addr = gw.addr;
+    let first = std::thread::spawn(move || get(addr, "/orders/orders/1"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let second = get(gw.addr, "/orders/orders/2");
+    assert_eq!(second.status, 429, "{}", second.text());
+    assert_eq!(
+        second.text(),
+        r#"{"statusCode":429,"message":"Too many concurrent requests."}"#
+    );
+    assert_eq!(first.join().unwrap().status, 200);
+    assert_eq!(
+        get(gw.addr, "/orders/orders/3").status,
+        200,
+        "the slot was given back"
+    );
+}

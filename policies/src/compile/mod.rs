@@ -7,6 +7,7 @@
 
 mod access;
 mod attrs;
+mod concurrency;
 mod control;
 mod cors;
 mod headers;
@@ -73,6 +74,7 @@ impl Compiler {
             "check-header" => access::check_header(self, &ctx),
             "cors" => cors::cors(self, &ctx),
             "retry" => retry::retry(self, &ctx),
+            "limit-concurrency" => concurrency::limit_concurrency(self, &ctx),
             "send-request" => send::send(self, &ctx, false),
             "send-one-way-request" => send::send(self, &ctx, true),
             "ip-filter" => access::ip_filter(self, &ctx),
@@ -198,6 +200,7 @@ fn policy_name(name: &str) -> &'static str {
         "mock-response",
         "cors",
         "retry",
+        "limit-concurrency",
         "send-request",
         "send-one-way-request",
     ];

@@ -211,6 +211,22 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         self.pending_send = Some(send);
     }
 
+    fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool {
+        let granted = self.limiter.is_none_or(|l| l.try_acquire(key, max));
+        if granted {
+            self.held.push(key);
+        }
+        granted
+    }
+
+    fn concurrency_release(&mut self) {
+        if let Some(key) = self.held.pop() {
+            if let Some(l) = self.limiter {
+                l.release(key);
+            }
+        }
+    }
+
     fn trace(&mut self, source: &str, severity: &str, message: &str) {
         let a = self.arena;
         self.traces.push((

@@ -54,6 +54,13 @@ pub struct ResponseState<'a> {
     pub body: Option<&'a [u8]>,
 }
 
+/// Where `limit-concurrency` counts (per shard in the gateway).
+pub trait ConcurrencyLimiter {
+    /// Takes a slot for `key` if fewer than `max` are taken.
+    fn try_acquire(&self, key: &str, max: u32) -> bool;
+    fn release(&self, key: &str);
+}
+
 /// A side request (`send-request`) waiting for the proxy to perform it.
 pub struct PendingSend<'a> {
     pub method: &'a str,
@@ -126,6 +133,10 @@ pub struct Exchange<'a> {
     pub pending_send: Option<PendingSend<'a>>,
     /// Responses of side requests (`(IResponse)context.Variables["x"]`), by handle.
     pub stored: bumpalo::collections::Vec<'a, ResponseState<'a>>,
+    /// The counters `limit-concurrency` uses; without one every slot is granted.
+    pub limiter: Option<&'a dyn ConcurrencyLimiter>,
+    /// Keys whose slots this request holds; given back when the exchange ends.
+    pub held: bumpalo::collections::Vec<'a, &'a str>,
     /// Headers every final response gets (CORS on actual requests).
     pub final_headers: bumpalo::collections::Vec<'a, (&'a str, &'a str)>,
     /// Trace messages of the `trace` policy: (source, severity, message).
@@ -168,6 +179,8 @@ impl<'a> Exchange<'a> {
             final_headers: bumpalo::collections::Vec::new_in(arena),
             forwarded_at: None,
             pending_send: None,
+            limiter: None,
+            held: bumpalo::collections::Vec::new_in(arena),
             stored: bumpalo::collections::Vec::new_in(arena),
             retry_attempts: [0; MAX_RETRIES],
             now: DateTime::new(ticks, DateKind::Utc).unwrap_or(DateTime {
@@ -236,5 +249,16 @@ impl<'a> Exchange<'a> {
         x ^= x >> 27;
         self.random.set(x);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+impl Drop for Exchange<'_> {
+    /// Slots of `limit-concurrency` are given back however the request ended.
+    fn drop(&mut self) {
+        if let Some(limiter) = self.limiter {
+            for key in self.held.drain(..) {
+                limiter.release(key);
+            }
+        }
     }
 }

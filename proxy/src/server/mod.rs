@@ -40,6 +40,8 @@ pub struct Shard {
     pub drain: Drain,
     pub scratch: scratch::ScratchPool,
     pub arenas: scratch::ArenaPool,
+    /// `limit-concurrency` counters of this shard.
+    pub concurrency: Concurrency,
     /// Seed state for request ids and `Guid.NewGuid()` (xorshift; not for secrets).
     random: std::cell::Cell<u64>,
 }
@@ -53,6 +55,7 @@ impl Shard {
             snapshot,
             drain: Drain::default(),
             arenas: scratch::ArenaPool::default(),
+            concurrency: Concurrency::default(),
             random: std::cell::Cell::new(seed(id)),
         }
     }
@@ -85,4 +88,38 @@ fn seed(shard: usize) -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     (t ^ (shard as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
+}
+
+/// Per-shard `limit-concurrency` counters: key → slots taken. A key is forgotten when
+/// its count returns to zero, so idle keys hold no memory.
+#[derive(Default)]
+pub struct Concurrency {
+    taken: std::cell::RefCell<std::collections::HashMap<Box<str>, u32>>,
+}
+
+impl tollgate_policies::exchange::ConcurrencyLimiter for Concurrency {
+    fn try_acquire(&self, key: &str, max: u32) -> bool {
+        let mut taken = self.taken.borrow_mut();
+        match taken.get_mut(key) {
+            Some(n) if *n >= max => false,
+            Some(n) => {
+                *n += 1;
+                true
+            }
+            None => {
+                taken.insert(key.into(), 1);
+                true
+            }
+        }
+    }
+
+    fn release(&self, key: &str) {
+        let mut taken = self.taken.borrow_mut();
+        if let Some(n) = taken.get_mut(key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                taken.remove(key);
+            }
+        }
+    }
 }

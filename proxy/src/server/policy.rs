@@ -489,7 +489,7 @@ fn text<'a>(arena: &'a Bump, bytes: &[u8]) -> &'a str {
 
 /// Copies the parsed request into the arena.
 fn new_exchange<'a>(
-    shard: &Shard,
+    shard: &'a Shard,
     c: &Client,
     req_headers: &[HeaderSpan],
     params: &[tollgate_core::routing::ParamMatch],
@@ -576,7 +576,9 @@ fn new_exchange<'a>(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
-    Exchange::new(arena, request, info, now, shard.random_seed())
+    let mut ex = Exchange::new(arena, request, info, now, shard.random_seed());
+    ex.limiter = Some(&shard.concurrency);
+    ex
 }
 
 /// The URL a `mode="copy"` side request without `<set-url>` goes to: the request's own
