@@ -10,6 +10,9 @@
 #   bench/passthrough.sh              # 3 rounds x 10 s
 #   ROUNDS=1 DURATION=5 bench/passthrough.sh
 #
+# A fourth row, tollgate-policy, runs the 10-policy inbound pipeline of
+# bench/peers/tollgate-policy.yaml (no peer runs APIM policies; it shows the policy cost).
+#
 # Output: a table on stdout and bench/results/passthrough.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,10 +47,11 @@ start_proxy() {
     nginx) taskset -c 0 "$NGINX" -c "$WORK/proxy-nginx.conf" -p "$WORK" & ;;
     haproxy) taskset -c 0 "$HAPROXY" -f bench/peers/proxy-haproxy.cfg & ;;
     tollgate) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config bench/peers/tollgate.yaml & ;;
+    tollgate-policy) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config bench/peers/tollgate-policy.yaml & ;;
   esac
   sleep 0.7
 }
-port_of() { case $1 in nginx) echo 18081;; haproxy) echo 18082;; tollgate) echo 18083;; esac; }
+port_of() { case $1 in nginx) echo 18081;; haproxy) echo 18082;; tollgate) echo 18083;; tollgate-policy) echo 18084;; esac; }
 # All CPU time of a process tree rooted at $1 (nginx master+worker), in clock ticks.
 cpu_ticks() {
   local total=0 p
@@ -62,7 +66,7 @@ HZ=$(getconf CLK_TCK)
 
 echo "proxy,round,requests,rps,cpu_us_per_req,p50_ms,p99_ms" > "$OUT/passthrough.csv"
 for round in $(seq 1 "$ROUNDS"); do
-  for proxy in tollgate nginx haproxy; do
+  for proxy in tollgate nginx haproxy tollgate-policy; do
     start_proxy $proxy
     pid=$!
     port=$(port_of $proxy)
@@ -90,7 +94,7 @@ python3 - "$OUT/passthrough.csv" "$OUT/passthrough.json" <<'PY'
 import csv, json, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 res = {}
-for p in ["tollgate", "nginx", "haproxy"]:
+for p in ["tollgate", "nginx", "haproxy", "tollgate-policy"]:
     r = [x for x in rows if x["proxy"] == p]
     cpu = [float(x["cpu_us_per_req"]) for x in r]
     rps = [float(x["rps"]) for x in r]
@@ -102,7 +106,7 @@ res["ratios"] = {"tollgate_vs_nginx": t / res["nginx"]["cpu_us_per_req"]["median
                  "tollgate_vs_haproxy": t / res["haproxy"]["cpu_us_per_req"]["median"]}
 json.dump(res, open(sys.argv[2], "w"), indent=2)
 print(f"{'proxy':10} {'CPU us/req median [min..max]':32} {'req/s median':>14}  p99 per round")
-for p in ["tollgate", "nginx", "haproxy"]:
+for p in ["tollgate", "nginx", "haproxy", "tollgate-policy"]:
     c = res[p]["cpu_us_per_req"]
     print(f"{p:10} {c['median']:6.2f} [{c['min']:.2f}..{c['max']:.2f}]{'':14} {res[p]['rps']['median']:14.0f}  {' '.join(res[p]['p99'])}")
 print(f"ratio tollgate/nginx   = {res['ratios']['tollgate_vs_nginx']:.2f}")
