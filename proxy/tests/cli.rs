@@ -79,3 +79,18 @@ fn help_lists_every_command() {
     assert!(ok);
     assert!(out.contains("--config"));
 }
+
+#[test]
+fn every_example_config_validates() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let (ok, _, err) = tollgate(&["config", "validate", path.to_str().unwrap()]);
+            assert!(ok, "{}: {err}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "examples found: {checked}");
+}
