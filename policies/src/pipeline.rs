@@ -39,7 +39,6 @@ pub fn start<'a>(prog: &'a Program, ex: &mut Exchange<'a>, scratch: &mut ExprScr
         ex,
         scratch,
     );
-    ex.drop_consumed_bodies();
     finish(next, ex)
 }
 
@@ -57,7 +56,6 @@ pub fn resume<'a>(
     } else {
         run_sections(prog, section, at, ex, scratch)
     };
-    ex.drop_consumed_bodies();
     finish(next, ex)
 }
 
@@ -113,7 +111,6 @@ pub fn after_forward<'a>(
 ) -> Next {
     ex.forwarded_at = Some(resume.0.saturating_sub(1));
     let next = after_forward_sections(prog, resume, ex, scratch);
-    ex.drop_consumed_bodies();
     finish(next, ex)
 }
 
@@ -166,7 +163,8 @@ pub fn after_send<'a>(
     scratch: &mut ExprScratch,
 ) -> Next {
     let Some(pending) = ex.pending_send.take() else {
-        return resume_at(prog, resume, ex, scratch);
+        // `self::resume`: the function, not the `resume` parameter.
+        return self::resume(prog, resume, ex, scratch);
     };
     let value = match result {
         SendResult::Response(r) => {
@@ -187,23 +185,13 @@ pub fn after_send<'a>(
                 at: InsnIdx(resume.0.saturating_sub(1)),
             };
             let next = on_error(prog, section, f, ex, scratch);
-            ex.drop_consumed_bodies();
             return finish(next, ex);
         }
     };
     if let Some(var) = pending.variable {
         ex.set_variable(var, value);
     }
-    resume_at(prog, resume, ex, scratch)
-}
-
-fn resume_at<'a>(
-    prog: &'a Program,
-    at: InsnIdx,
-    ex: &mut Exchange<'a>,
-    scratch: &mut ExprScratch,
-) -> Next {
-    resume(prog, at, ex, scratch)
+    self::resume(prog, resume, ex, scratch)
 }
 
 fn section_of(prog: &Program, at: InsnIdx) -> Section {
@@ -222,7 +210,6 @@ pub fn fail<'a>(
     scratch: &mut ExprScratch,
 ) -> Next {
     let next = on_error(prog, Section::Backend, failure, ex, scratch);
-    ex.drop_consumed_bodies();
     finish(next, ex)
 }
 
@@ -353,8 +340,10 @@ fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// The response is final: add the headers policies queued for it (CORS).
+/// Where a run stops: drops the bodies the program has consumed and, when the response
+/// is final, adds the headers policies queued for it (CORS).
 fn finish(next: Next, ex: &mut Exchange<'_>) -> Next {
+    ex.drop_consumed_bodies();
     if next == Next::Respond && !ex.final_headers.is_empty() {
         let queued = std::mem::replace(
             &mut ex.final_headers,

@@ -54,6 +54,20 @@ pub struct Failure {
     pub at: InsnIdx,
 }
 
+impl Failure {
+    /// set-backend-service named a base URL or backend the gateway cannot call (found
+    /// when the policy runs, or by the proxy when it resolves the backend).
+    pub fn backend_service_invalid(message: String, at: InsnIdx) -> Failure {
+        Failure {
+            status: 500,
+            message,
+            source: "set-backend-service",
+            reason: "BackendServiceInvalid",
+            at,
+        }
+    }
+}
+
 /// Runs `section` from its start.
 pub fn run<'a, H: PolicyHost<'a>>(
     prog: &'a Program,
@@ -237,22 +251,16 @@ fn step<'a, H: PolicyHost<'a>>(
             base_url,
             backend_id,
         } => {
-            let url = match base_url {
-                Some(o) => Some(text(prog, o, host, scratch)?),
-                None => None,
-            };
-            let id = match backend_id {
-                Some(o) => Some(text(prog, o, host, scratch)?),
-                None => None,
-            };
+            let url = base_url
+                .as_ref()
+                .map(|o| text(prog, o, host, scratch))
+                .transpose()?;
+            let id = backend_id
+                .as_ref()
+                .map(|o| text(prog, o, host, scratch))
+                .transpose()?;
             host.set_backend_service(url, id)
-                .map_err(|message| Failure {
-                    status: 500,
-                    message,
-                    source: "set-backend-service",
-                    reason: "BackendServiceInvalid",
-                    at: InsnIdx(0),
-                })?;
+                .map_err(|message| Failure::backend_service_invalid(message, InsnIdx(0)))?;
         }
         Insn::BeginResponse => host.begin_response(),
         Insn::Respond => return Ok(Step::Respond),

@@ -39,8 +39,11 @@ use tollgate_policies::pipeline::{self, Next, SendResult};
 use tollgate_policies::xml::{Origin, Scopes};
 use yaml_rust2::{Yaml, YamlLoader};
 
+/// What the backend received: method, url, headers, body.
+type BackendRequest = (String, String, Vec<(String, String)>, String);
+
 struct Outcome {
-    backend: Option<(String, String, Vec<(String, String)>, String)>,
+    backend: Option<BackendRequest>,
     /// set-backend-service's choice: "default", "base-url <url>" or "backend-id <id>".
     service: String,
     response: (u16, String, Vec<(String, String)>, String),

@@ -8,6 +8,8 @@ use std::fmt::Arguments;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use tollgate_policies::expr::builtins::time::{civil_from_days, TICKS_PER_DAY, UNIX_EPOCH_TICKS};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Error = 0,
@@ -64,16 +66,8 @@ impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.0.as_secs();
         let (days, rem) = (secs / 86_400, secs % 86_400);
-        // Civil-from-days (Howard Hinnant's algorithm).
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
+        // The calendar of the expressions' DateTime, whose days count from 0001-01-01.
+        let (y, m, d) = civil_from_days(days as i64 + UNIX_EPOCH_TICKS / TICKS_PER_DAY);
         write!(
             f,
             "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",

@@ -24,6 +24,17 @@ impl Ctx<'_> {
             Section::Outbound | Section::OnError => Target::Response,
         }
     }
+
+    /// `el`, inside this element, at `path`: the same section, building the response when
+    /// this does.
+    pub fn child<'c>(&self, el: &'c MergedElement, path: &'c str) -> Ctx<'c> {
+        Ctx {
+            el,
+            section: self.section,
+            path,
+            builds_response: self.builds_response,
+        }
+    }
 }
 
 impl Compiler {
@@ -123,12 +134,7 @@ impl Compiler {
             self.error(el, format!("attribute `{name}` is required"), None);
             return None;
         };
-        let sub = Ctx {
-            el,
-            section: ctx.section,
-            path: ctx.path,
-            builds_response: ctx.builds_response,
-        };
+        let sub = ctx.child(el, ctx.path);
         let (line, col) = attr_value_pos(attr);
         match self.expression(&sub, &attr.value, line, col) {
             Some(Ok(i)) => {

@@ -2,7 +2,7 @@
 
 use crate::program::Insn;
 
-use super::{Compiler, Ctx, PathCounter};
+use super::{Compiler, Ctx};
 
 pub(super) fn limit_concurrency(c: &mut Compiler, ctx: &Ctx<'_>) {
     let Some(key) = c.required_operand(ctx, "key") else {
@@ -14,10 +14,6 @@ pub(super) fn limit_concurrency(c: &mut Compiler, ctx: &Ctx<'_>) {
         return;
     };
     c.emit(ctx, Insn::ConcurrencyEnter { key, max });
-    let mut paths = PathCounter::default();
-    for child in ctx.el.elements() {
-        let p = paths.next(&child.name, ctx.path);
-        c.policy(child, ctx.section, &p);
-    }
+    c.body(ctx);
     c.emit(ctx, Insn::ConcurrencyExit);
 }

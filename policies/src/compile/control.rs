@@ -30,12 +30,7 @@ pub(super) fn choose(c: &mut Compiler, ctx: &Ctx<'_>) {
     let mut branches = PathCounter::default();
     for branch in ctx.el.elements() {
         let branch_path = branches.next(&branch.name, ctx.path);
-        let bctx = Ctx {
-            el: branch,
-            section: ctx.section,
-            path: &branch_path,
-            builds_response: ctx.builds_response,
-        };
+        let bctx = ctx.child(branch, &branch_path);
         match branch.name.as_str() {
             "when" => {
                 let Some(cond) = c.condition(ctx, branch, "condition") else {
@@ -48,14 +43,14 @@ pub(super) fn choose(c: &mut Compiler, ctx: &Ctx<'_>) {
                         to: InsnIdx(0),
                     },
                 );
-                body(c, &bctx);
+                c.body(&bctx);
                 to_end.push(c.emit(&bctx, Insn::Jump { to: InsnIdx(0) }));
                 let next = c.here();
                 if let Insn::JumpUnless { to, .. } = &mut c.prog.insns[test.0 as usize] {
                     *to = next;
                 }
             }
-            "otherwise" => body(c, &bctx),
+            "otherwise" => c.body(&bctx),
             other => c.error(
                 branch,
                 format!("`{other}` is not allowed in choose"),
@@ -68,14 +63,6 @@ pub(super) fn choose(c: &mut Compiler, ctx: &Ctx<'_>) {
         if let Insn::Jump { to } = &mut c.prog.insns[j.0 as usize] {
             *to = end;
         }
-    }
-}
-
-fn body(c: &mut Compiler, ctx: &Ctx<'_>) {
-    let mut paths = PathCounter::default();
-    for child in ctx.el.elements() {
-        let p = paths.next(&child.name, ctx.path);
-        c.policy(child, ctx.section, &p);
     }
 }
 

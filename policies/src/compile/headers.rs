@@ -1,6 +1,7 @@
 //! `set-header` and `set-query-parameter`.
 
-use crate::program::{ExistsAction, Insn};
+use crate::program::{ExistsAction, Insn, Operand};
+use crate::xml::MergedElement;
 
 use super::{Compiler, Ctx};
 
@@ -19,6 +20,30 @@ fn exists_action(c: &mut Compiler, ctx: &Ctx<'_>) -> ExistsAction {
         },
     )
     .unwrap_or(ExistsAction::Override)
+}
+
+/// The `<value>` children of `el`, in order, as operands.
+pub(super) fn value_operands(c: &mut Compiler, ctx: &Ctx<'_>, el: &MergedElement) -> Vec<Operand> {
+    el.elements()
+        .filter(|e| e.name == "value")
+        .map(|v| c.operand_text(ctx, v))
+        .collect()
+}
+
+/// `exists-action` and the `<value>`s of set-header and set-query-parameter; `None` (with
+/// the `missing` error) when there is no value and the action is not `delete`.
+fn action_and_values(
+    c: &mut Compiler,
+    ctx: &Ctx<'_>,
+    missing: impl FnOnce() -> String,
+) -> Option<(ExistsAction, Vec<Operand>)> {
+    let action = exists_action(c, ctx);
+    let values = value_operands(c, ctx, ctx.el);
+    if values.is_empty() && action != ExistsAction::Delete {
+        c.error(ctx.el, missing(), None);
+        return None;
+    }
+    Some((action, values))
 }
 
 /// Headers APIM does not let a policy change.
@@ -58,23 +83,11 @@ pub(super) fn set_header(c: &mut Compiler, ctx: &Ctx<'_>) {
         c.error(ctx.el, format!("header `{name}` cannot be changed by a policy"), Some("APIM treats Connection, Content-Length, Keep-Alive and Transfer-Encoding as immutable"));
         return;
     }
-    let action = exists_action(c, ctx);
-    let values: Vec<_> = ctx
-        .el
-        .elements()
-        .filter(|e| e.name == "value")
-        .map(|v| c.operand_text(ctx, v))
-        .collect();
-    if values.is_empty() && action != ExistsAction::Delete {
-        c.error(
-            ctx.el,
-            format!(
-                "set-header `{name}` needs at least one <value> unless exists-action=\"delete\""
-            ),
-            None,
-        );
+    let Some((action, values)) = action_and_values(c, ctx, || {
+        format!("set-header `{name}` needs at least one <value> unless exists-action=\"delete\"")
+    }) else {
         return;
-    }
+    };
     let target = ctx.target();
     c.emit(
         ctx,
@@ -89,26 +102,15 @@ pub(super) fn set_header(c: &mut Compiler, ctx: &Ctx<'_>) {
 
 pub(super) fn set_query_parameter(c: &mut Compiler, ctx: &Ctx<'_>) {
     // APIM allows an expression for the name (not for set-header's).
-    let Some(name_op) = c.operand_attr(ctx, "name") else {
-        c.error(ctx.el, "attribute `name` is required".into(), None);
+    let Some(name_op) = c.required_operand(ctx, "name") else {
         return;
     };
     let name = ctx.el.attr_value("name").unwrap_or_default();
-    let action = exists_action(c, ctx);
-    let values: Vec<_> = ctx
-        .el
-        .elements()
-        .filter(|e| e.name == "value")
-        .map(|v| c.operand_text(ctx, v))
-        .collect();
-    if values.is_empty() && action != ExistsAction::Delete {
-        c.error(
-            ctx.el,
-            format!("set-query-parameter `{name}` needs at least one <value>"),
-            None,
-        );
+    let Some((action, values)) = action_and_values(c, ctx, || {
+        format!("set-query-parameter `{name}` needs at least one <value>")
+    }) else {
         return;
-    }
+    };
     c.emit(
         ctx,
         Insn::SetQueryParameter {

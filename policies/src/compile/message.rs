@@ -136,10 +136,8 @@ pub(super) fn return_response(c: &mut Compiler, ctx: &Ctx<'_>) {
     for child in ctx.el.elements() {
         let p = paths.next(&child.name, ctx.path);
         let cctx = Ctx {
-            el: child,
-            section: ctx.section,
-            path: &p,
             builds_response: true,
+            ..ctx.child(child, &p)
         };
         match child.name.as_str() {
             "set-status" => set_status(c, &cctx),

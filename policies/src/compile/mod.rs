@@ -126,6 +126,16 @@ impl Compiler {
         InsnIdx(self.prog.insns.len() as u32 - 1)
     }
 
+    /// The child elements of `ctx.el` as policies of its section, each with its
+    /// LastError.Path below `ctx.path` (choose branches, retry, limit-concurrency).
+    pub fn body(&mut self, ctx: &Ctx<'_>) {
+        let mut paths = PathCounter::default();
+        for child in ctx.el.elements() {
+            let p = paths.next(&child.name, ctx.path);
+            self.policy(child, ctx.section, &p);
+        }
+    }
+
     pub fn here(&self) -> InsnIdx {
         InsnIdx(self.prog.insns.len() as u32)
     }

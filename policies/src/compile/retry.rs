@@ -7,7 +7,7 @@ use crate::exchange::MAX_RETRIES;
 use crate::program::{Insn, RetrySpec};
 
 use super::attrs::parse_bool;
-use super::{Compiler, Ctx, PathCounter};
+use super::{Compiler, Ctx};
 
 fn seconds(v: &str) -> Option<Duration> {
     v.parse::<u64>().ok().map(Duration::from_secs)
@@ -63,11 +63,7 @@ pub(super) fn retry(c: &mut Compiler, ctx: &Ctx<'_>) {
     }
     c.emit(ctx, Insn::RetryStart { id });
     let body = c.here();
-    let mut paths = PathCounter::default();
-    for child in ctx.el.elements() {
-        let p = paths.next(&child.name, ctx.path);
-        c.policy(child, ctx.section, &p);
-    }
+    c.body(ctx);
     // Compiled after the body: a forward-request in it makes context.Response readable.
     let condition = c.condition(ctx, ctx.el, "condition");
     if let (Some(condition), Some(count), Some(interval)) = (condition, count, interval) {

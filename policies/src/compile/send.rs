@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::program::{ExistsAction, Insn, Operand, SendHeader, SendSpec};
 
 use super::attrs::parse_bool;
+use super::headers::value_operands;
 use super::{Compiler, Ctx};
 
 pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
@@ -26,7 +27,7 @@ pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
             |v| (!v.is_empty()).then(|| v.to_string()),
         )
     };
-    let default_timeout = if one_way { 60 } else { 60 };
+    let default_timeout = 60;
     let timeout = c
         .literal(
             ctx,
@@ -73,11 +74,7 @@ pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
                     "delete" => ExistsAction::Delete,
                     _ => ExistsAction::Override,
                 };
-                let values = child
-                    .elements()
-                    .filter(|e| e.name == "value")
-                    .map(|v| c.operand_text(ctx, v))
-                    .collect();
+                let values = value_operands(c, ctx, child).into();
                 headers.push(SendHeader {
                     name: name.into(),
                     action,

@@ -37,7 +37,7 @@ impl<'a> HeaderList<'a> {
                 out.push(*v);
             }
         }
-        (!out.is_empty()).then(|| &*out.into_bump_slice())
+        (!out.is_empty()).then(|| out.into_bump_slice())
     }
 
     /// Distinct names, first spelling kept.

@@ -99,7 +99,7 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
             ExistsOutcome::Replace | ExistsOutcome::AppendValues
         ) {
             for v in values {
-                push(name, &encode_query_value(arena, v), &mut out);
+                push(name, encode_query_value(arena, v), &mut out);
             }
         }
         self.request.query = out.into_bump_str();

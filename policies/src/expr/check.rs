@@ -56,6 +56,16 @@ impl<'e> Checker<'e> {
         Ok((self.nodes.len() - 1) as Id)
     }
 
+    /// `is` / `as` / `is null` of `v` against `ty`, giving a `result`.
+    fn test(&mut self, v: TE, ty: Type, mode: TestMode, result: Type, pos: usize) -> CResult<TE> {
+        let test = Node::Test {
+            ty,
+            mode,
+            node: v.0,
+        };
+        Ok((self.push(test, pos)?, result))
+    }
+
     pub fn konst(&mut self, c: Const, pos: usize) -> CResult<Id> {
         self.push(Node::Const(c), pos)
     }
@@ -247,19 +257,6 @@ impl<'e> Checker<'e> {
                 let body = self.expr(chain);
                 self.cond_recv.pop();
                 let body = body?;
-                if body.1 == Type::Void {
-                    return Ok((
-                        self.push(
-                            Node::CondAccess {
-                                target: t.0,
-                                slot,
-                                body: body.0,
-                            },
-                            pos,
-                        )?,
-                        Type::Void,
-                    ));
-                }
                 Ok((
                     self.push(
                         Node::CondAccess {
@@ -318,17 +315,7 @@ impl<'e> Checker<'e> {
                     Some(name) => TestMode::IsBind(self.declare(name, ty, pos)?),
                     None => TestMode::Is,
                 };
-                Ok((
-                    self.push(
-                        Node::Test {
-                            ty,
-                            mode,
-                            node: v.0,
-                        },
-                        pos,
-                    )?,
-                    Type::Bool,
-                ))
+                self.test(v, ty, mode, Type::Bool, pos)
             }
             ExprKind::IsNull(x, negated) => {
                 let v = self.value(x)?;
@@ -337,17 +324,7 @@ impl<'e> Checker<'e> {
                 } else {
                     TestMode::IsNull
                 };
-                Ok((
-                    self.push(
-                        Node::Test {
-                            ty: Type::Null,
-                            mode,
-                            node: v.0,
-                        },
-                        pos,
-                    )?,
-                    Type::Bool,
-                ))
+                self.test(v, Type::Null, mode, Type::Bool, pos)
             }
             ExprKind::As(x, t) => {
                 let ty = self.resolve_type(t)?;
@@ -361,17 +338,7 @@ impl<'e> Checker<'e> {
                     ));
                 }
                 let v = self.value(x)?;
-                Ok((
-                    self.push(
-                        Node::Test {
-                            ty,
-                            mode: TestMode::As,
-                            node: v.0,
-                        },
-                        pos,
-                    )?,
-                    ty,
-                ))
+                self.test(v, ty, TestMode::As, ty, pos)
             }
             ExprKind::Lambda(..) => Err(ExprError::new(
                 pos,

@@ -4,13 +4,31 @@
 use super::ast::{Arg, Expr, ExprKind, OutTarget, TypeName};
 use super::check::{check_format, unify, CResult, Checker, TE};
 use super::error::ExprError;
-use super::ir::{Const, LinqOp, Node, B, R, S, V, W};
+use super::ir::{Const, Id, LinqOp, Node, B, R, S, V, W};
 use super::resolve::{self, no_member, promote, Prop};
-use super::resolve_static::{constructor, static_method, static_property};
+use super::resolve_static::{constructor, parse_target, static_method, static_property};
 use super::types::{class_by_name, elem_type, to_elem, Class, EnumKind, Type};
 
 /// Max pattern length for a regex.
 pub const MAX_REGEX_LEN: usize = 4096;
+
+/// LINQ operators whose lambda is a predicate (it must return `bool`).
+fn takes_predicate(op: LinqOp) -> bool {
+    use LinqOp as L;
+    matches!(
+        op,
+        L::Where
+            | L::All
+            | L::Any
+            | L::First
+            | L::FirstOrDefault
+            | L::Last
+            | L::LastOrDefault
+            | L::Single
+            | L::SingleOrDefault
+            | L::Count
+    )
+}
 
 fn dotted(e: &Expr, out: &mut String) -> bool {
     match &e.kind {
@@ -74,6 +92,23 @@ fn linq_elem(t: Type, name: &str) -> Option<Type> {
 }
 
 impl Checker<'_> {
+    /// A call of builtin `f` with the argument nodes `args`, giving a `t`.
+    fn builtin_call(
+        &mut self,
+        f: B,
+        args: Box<[Id]>,
+        null_check: bool,
+        t: Type,
+        pos: usize,
+    ) -> CResult<TE> {
+        let call = Node::Call {
+            f,
+            args,
+            null_check,
+        };
+        Ok((self.push(call, pos)?, t))
+    }
+
     /// The class a receiver expression names (`Math`, `System.Text.Encoding`), unless the
     /// first identifier is a local or `context`.
     pub fn static_class(&self, e: &Expr) -> Option<Class> {
@@ -92,17 +127,7 @@ impl Checker<'_> {
         if let Some(c) = self.static_class(recv) {
             return match static_property(c, name) {
                 Some(Prop::Const(k, t)) => Ok((self.konst(k, pos)?, t)),
-                Some(Prop::Call(f, t)) => Ok((
-                    self.push(
-                        Node::Call {
-                            f,
-                            args: Box::new([]),
-                            null_check: false,
-                        },
-                        pos,
-                    )?,
-                    t,
-                )),
+                Some(Prop::Call(f, t)) => self.builtin_call(f, Box::new([]), false, t, pos),
                 None => Err(ExprError::new(
                     pos,
                     format!("'{c:?}' does not contain a definition for '{name}'"),
@@ -125,17 +150,7 @@ impl Checker<'_> {
             Some(Prop::Call(f, t)) => {
                 // Nullable members (`HasValue`, `Value`) handle null themselves.
                 let null_check = !matches!(f, B::Conv(V::HasValue | V::NullableValue));
-                Ok((
-                    self.push(
-                        Node::Call {
-                            f,
-                            args: Box::new([r.0]),
-                            null_check,
-                        },
-                        pos,
-                    )?,
-                    t,
-                ))
+                self.builtin_call(f, Box::new([r.0]), null_check, t, pos)
             }
             None if r.1 == Type::Object => Err(ExprError::new(pos, no_member(r.1, name))
                 .with_hint("cast the value first, e.g. ((string)context.Variables[\"x\"]).Length")),
@@ -160,17 +175,7 @@ impl Checker<'_> {
                 e
             }
         })?;
-        Ok((
-            self.push(
-                Node::Call {
-                    f,
-                    args: ids.into_boxed_slice(),
-                    null_check: true,
-                },
-                pos,
-            )?,
-            t,
-        ))
+        self.builtin_call(f, ids.into_boxed_slice(), true, t, pos)
     }
 
     fn plain_args(&mut self, args: &[Arg]) -> CResult<(Vec<u32>, Vec<Type>)> {
@@ -224,17 +229,7 @@ impl Checker<'_> {
                 static_method(c, name, &gens, &types).map_err(|m| ExprError::new(pos, m))?;
             let f = self.precompile(f, &ids, pos)?;
             self.validate_format_args(f, &ids, &types, pos)?;
-            return Ok((
-                self.push(
-                    Node::Call {
-                        f,
-                        args: ids.into_boxed_slice(),
-                        null_check: false,
-                    },
-                    pos,
-                )?,
-                t,
-            ));
+            return self.builtin_call(f, ids.into_boxed_slice(), false, t, pos);
         }
         let r = self.value(recv)?;
         if let (Some(op), Some(elem)) = (linq_op(name), linq_elem(r.1, name)) {
@@ -280,17 +275,7 @@ impl Checker<'_> {
             B::Jwt(W::AsJwt | W::AsBasic) | B::Conv(V::NullableOrDefault(_))
         );
         ids.insert(0, r.0);
-        Ok((
-            self.push(
-                Node::Call {
-                    f,
-                    args: ids.into_boxed_slice(),
-                    null_check,
-                },
-                pos,
-            )?,
-            t,
-        ))
+        self.builtin_call(f, ids.into_boxed_slice(), null_check, t, pos)
     }
 
     fn out_slot(&mut self, a: &Arg, t: Type) -> CResult<u16> {
@@ -323,21 +308,8 @@ impl Checker<'_> {
     }
 
     fn try_parse_static(&mut self, c: Class, args: &[Arg], pos: usize) -> CResult<TE> {
-        let t = match c {
-            Class::Int => Type::Int,
-            Class::Long => Type::Long,
-            Class::Double => Type::Double,
-            Class::Bool => Type::Bool,
-            Class::Guid => Type::Guid,
-            Class::DateTime | Class::DateTimeOffset => Type::DateTime,
-            Class::TimeSpan => Type::TimeSpan,
-            _ => {
-                return Err(ExprError::new(
-                    pos,
-                    format!("'{c:?}' does not contain 'TryParse'"),
-                ))
-            }
-        };
+        let t = parse_target(c)
+            .ok_or_else(|| ExprError::new(pos, format!("'{c:?}' does not contain 'TryParse'")))?;
         let (input, out) = match args {
             [s, o] => (s, o),
             [s, _, o] | [s, _, _, o] if o.out.is_some() => (s, o),
@@ -475,24 +447,13 @@ impl Checker<'_> {
         let mut body = None;
         let mut arg = None;
         let mut num = None;
+        // A lambda always, or (one argument) optionally: a predicate or the projection of
+        // an aggregate.
         let takes_lambda = matches!(
             op,
             L::Select | L::Where | L::All | L::OrderBy | L::OrderByDescending
-        ) || (matches!(
-            op,
-            L::Any
-                | L::First
-                | L::FirstOrDefault
-                | L::Last
-                | L::LastOrDefault
-                | L::Single
-                | L::SingleOrDefault
-                | L::Count
-                | L::Sum
-                | L::Min
-                | L::Max
-                | L::Average
-        ) && args.len() == 1);
+        ) || (args.len() == 1
+            && (takes_predicate(op) || matches!(op, L::Sum | L::Min | L::Max | L::Average)));
         let mut body_t = elem;
         if takes_lambda {
             let [a] = args else { return Err(bad()) };
@@ -500,20 +461,7 @@ impl Checker<'_> {
             slot = s;
             body = Some(te.0);
             body_t = te.1;
-            if matches!(
-                op,
-                L::Where
-                    | L::All
-                    | L::Any
-                    | L::First
-                    | L::FirstOrDefault
-                    | L::Last
-                    | L::LastOrDefault
-                    | L::Single
-                    | L::SingleOrDefault
-                    | L::Count
-            ) && !matches!(te.1, Type::Bool)
-            {
+            if takes_predicate(op) && !matches!(te.1, Type::Bool) {
                 return Err(ExprError::new(a.value.pos, "the lambda must return bool"));
             }
         } else {
@@ -632,17 +580,7 @@ impl Checker<'_> {
         }
         let (ids, types) = self.plain_args(args)?;
         let (f, ty) = constructor(&t.name, &types).map_err(|m| ExprError::new(pos, m))?;
-        Ok((
-            self.push(
-                Node::Call {
-                    f,
-                    args: ids.into_boxed_slice(),
-                    null_check: false,
-                },
-                pos,
-            )?,
-            ty,
-        ))
+        self.builtin_call(f, ids.into_boxed_slice(), false, ty, pos)
     }
 
     pub fn new_array(&mut self, t: Option<&TypeName>, items: &[Expr], pos: usize) -> CResult<TE> {

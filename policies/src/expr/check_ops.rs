@@ -9,19 +9,22 @@ use super::ir::{Conv, Id, Node, Num, Op};
 use super::resolve::{num_type, promote};
 use super::types::{Class, Elem, Type};
 
+/// C#'s error for a binary operator without an overload for these operand types.
+fn no_operator(op: BinOp, l: Type, r: Type, pos: usize) -> ExprError {
+    ExprError::new(
+        pos,
+        format!(
+            "operator '{}' cannot be applied to operands of type '{}' and '{}'",
+            op_str(op),
+            l.name(),
+            r.name()
+        ),
+    )
+}
+
 impl Checker<'_> {
     pub fn binary(&mut self, op: BinOp, l: TE, r: TE, pos: usize) -> CResult<TE> {
-        let bad = || {
-            ExprError::new(
-                pos,
-                format!(
-                    "operator '{}' cannot be applied to operands of type '{}' and '{}'",
-                    op_str(op),
-                    l.1.name(),
-                    r.1.name()
-                ),
-            )
-        };
+        let bad = || no_operator(op, l.1, r.1, pos);
         match op {
             BinOp::Coalesce => {
                 let t = match (l.1, r.1) {
@@ -145,17 +148,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn arith(&mut self, op: BinOp, l: TE, r: TE, pos: usize) -> CResult<TE> {
-        let n = promote(l.1, r.1).ok_or_else(|| {
-            ExprError::new(
-                pos,
-                format!(
-                    "operator '{}' cannot be applied to operands of type '{}' and '{}'",
-                    op_str(op),
-                    l.1.name(),
-                    r.1.name()
-                ),
-            )
-        })?;
+        let n = promote(l.1, r.1).ok_or_else(|| no_operator(op, l.1, r.1, pos))?;
         if n == Num::Double && matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) {
             return Err(ExprError::new(
                 pos,

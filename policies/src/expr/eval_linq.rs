@@ -8,7 +8,7 @@ use bumpalo::Bump;
 
 use super::error::{EResult, EvalError};
 use super::eval::Ev;
-use super::eval_ops::{as_f64, as_i64, compare};
+use super::eval_ops::{as_f64, as_i64, compare, overflow};
 use super::ir::{Id, LinqOp, Num, Slot};
 use super::value::{values_equal, Value};
 
@@ -40,6 +40,14 @@ fn no_match() -> EvalError {
     EvalError::new("Sequence contains no matching element")
 }
 
+/// Nothing found: no element at all (`body` is `None`), or none matching it.
+fn none_found(body: Option<Id>) -> EvalError {
+    match body {
+        None => no_elements(),
+        Some(_) => no_match(),
+    }
+}
+
 impl<'a> Ev<'_, 'a> {
     fn apply(&mut self, slot: Slot, body: Id, v: Value<'a>) -> EResult<Value<'a>> {
         self.step()?;
@@ -55,6 +63,35 @@ impl<'a> Ev<'_, 'a> {
             }
             Some(b) => Ok(self.apply(slot, b, v)?.truthy()),
         }
+    }
+
+    /// `v`, or with a lambda `body` what it gives for `v`.
+    fn project(&mut self, slot: Slot, body: Option<Id>, v: Value<'a>) -> EResult<Value<'a>> {
+        match body {
+            Some(b) => self.apply(slot, b, v),
+            None => {
+                self.step()?;
+                Ok(v)
+            }
+        }
+    }
+
+    /// The first of `items` for which `body` holds (any, without one).
+    fn find<'s>(
+        &mut self,
+        slot: Slot,
+        body: Option<Id>,
+        items: impl Iterator<Item = &'s Value<'a>>,
+    ) -> EResult<Option<Value<'a>>>
+    where
+        'a: 's,
+    {
+        for v in items {
+            if self.pred(slot, body, *v)? {
+                return Ok(Some(*v));
+            }
+        }
+        Ok(None)
     }
 
     pub fn linq(
@@ -118,28 +155,16 @@ impl<'a> Ev<'_, 'a> {
                 }
                 Value::Int(n)
             }
-            L::First | L::FirstOrDefault => {
-                for v in items {
-                    if self.pred(slot, body, *v)? {
-                        return Ok(*v);
-                    }
-                }
-                match (op, body) {
-                    (L::FirstOrDefault, _) => Value::Null,
-                    (_, None) => return Err(no_elements()),
-                    _ => return Err(no_match()),
-                }
-            }
-            L::Last | L::LastOrDefault => {
-                for v in items.iter().rev() {
-                    if self.pred(slot, body, *v)? {
-                        return Ok(*v);
-                    }
-                }
-                match (op, body) {
-                    (L::LastOrDefault, _) => Value::Null,
-                    (_, None) => return Err(no_elements()),
-                    _ => return Err(no_match()),
+            L::First | L::FirstOrDefault | L::Last | L::LastOrDefault => {
+                let found = if matches!(op, L::First | L::FirstOrDefault) {
+                    self.find(slot, body, items.iter())?
+                } else {
+                    self.find(slot, body, items.iter().rev())?
+                };
+                match found {
+                    Some(v) => v,
+                    None if matches!(op, L::FirstOrDefault | L::LastOrDefault) => Value::Null,
+                    None => return Err(none_found(body)),
                 }
             }
             L::Single | L::SingleOrDefault => {
@@ -156,11 +181,10 @@ impl<'a> Ev<'_, 'a> {
                         found = Some(*v);
                     }
                 }
-                match (found, op, body) {
-                    (Some(v), _, _) => v,
-                    (None, L::SingleOrDefault, _) => Value::Null,
-                    (None, _, None) => return Err(no_elements()),
-                    _ => return Err(no_match()),
+                match found {
+                    Some(v) => v,
+                    None if op == L::SingleOrDefault => Value::Null,
+                    None => return Err(none_found(body)),
                 }
             }
             L::Contains => {
@@ -231,13 +255,7 @@ impl<'a> Ev<'_, 'a> {
                 let n = num.unwrap_or(Num::Double);
                 let (mut si, mut sf, mut count) = (0i64, 0f64, 0usize);
                 for v in items {
-                    let x = match body {
-                        Some(b) => self.apply(slot, b, *v)?,
-                        None => {
-                            self.step()?;
-                            *v
-                        }
-                    };
+                    let x = self.project(slot, body, *v)?;
                     if x.is_null() {
                         continue;
                     }
@@ -245,9 +263,9 @@ impl<'a> Ev<'_, 'a> {
                     match n {
                         Num::Double => sf += as_f64(x).unwrap_or(0.0),
                         _ => {
-                            si = si.checked_add(as_i64(x).unwrap_or(0)).ok_or_else(|| {
-                                EvalError::new("Arithmetic operation resulted in an overflow.")
-                            })?
+                            si = si
+                                .checked_add(as_i64(x).unwrap_or(0))
+                                .ok_or_else(overflow)?
                         }
                     }
                 }
@@ -259,9 +277,7 @@ impl<'a> Ev<'_, 'a> {
                     return Ok(Value::Double(total / count as f64));
                 }
                 match n {
-                    Num::Int => Value::Int(i32::try_from(si).map_err(|_| {
-                        EvalError::new("Arithmetic operation resulted in an overflow.")
-                    })?),
+                    Num::Int => Value::Int(i32::try_from(si).map_err(|_| overflow())?),
                     Num::Long => Value::Long(si),
                     Num::Double => Value::Double(sf),
                 }
@@ -269,13 +285,7 @@ impl<'a> Ev<'_, 'a> {
             L::Min | L::Max => {
                 let mut best: Option<Value<'a>> = None;
                 for v in items {
-                    let x = match body {
-                        Some(b) => self.apply(slot, b, *v)?,
-                        None => {
-                            self.step()?;
-                            *v
-                        }
-                    };
+                    let x = self.project(slot, body, *v)?;
                     if x.is_null() {
                         continue;
                     }

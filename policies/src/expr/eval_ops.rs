@@ -18,7 +18,7 @@ fn div_zero() -> EvalError {
     EvalError::new("Attempted to divide by zero.")
 }
 
-fn overflow() -> EvalError {
+pub(super) fn overflow() -> EvalError {
     EvalError::new("Arithmetic operation resulted in an overflow.")
 }
 
@@ -176,70 +176,41 @@ pub fn binary<'a>(op: Op, a: Value<'a>, b: Value<'a>, arena: &'a Bump) -> EResul
     })
 }
 
+/// `op` on two integers of one width (`i32` or `i64`): wrapping (C#'s unchecked context),
+/// with .NET's exceptions for a zero divisor and for `MinValue / -1`.
+macro_rules! integer_op {
+    ($op:expr, $x:expr, $y:expr) => {{
+        let (op, x, y) = ($op, $x, $y);
+        match op {
+            Op::Add(_) => Ok(x.wrapping_add(y)),
+            Op::Sub(_) => Ok(x.wrapping_sub(y)),
+            Op::Mul(_) => Ok(x.wrapping_mul(y)),
+            Op::Div(_) | Op::Rem(_) if y == 0 => Err(div_zero()),
+            Op::Div(_) => x.checked_div(y).ok_or_else(overflow),
+            Op::Rem(_) => x.checked_rem(y).ok_or_else(overflow),
+            Op::BitAnd(_) => Ok(x & y),
+            Op::BitOr(_) => Ok(x | y),
+            _ => Ok(x ^ y),
+        }
+    }};
+}
+
 fn arith<'a>(op: Op, n: Num, a: Value<'a>, b: Value<'a>) -> Option<EResult<Value<'a>>> {
-    Some(Ok(match n {
-        Num::Int => {
-            let (x, y) = (as_i64(a)? as i32, as_i64(b)? as i32);
-            Value::Int(match op {
-                Op::Add(_) => x.wrapping_add(y),
-                Op::Sub(_) => x.wrapping_sub(y),
-                Op::Mul(_) => x.wrapping_mul(y),
-                Op::Div(_) | Op::Rem(_) => {
-                    if y == 0 {
-                        return Some(Err(div_zero()));
-                    }
-                    let r = if matches!(op, Op::Div(_)) {
-                        x.checked_div(y)
-                    } else {
-                        x.checked_rem(y)
-                    };
-                    match r {
-                        Some(r) => r,
-                        None => return Some(Err(overflow())),
-                    }
-                }
-                Op::BitAnd(_) => x & y,
-                Op::BitOr(_) => x | y,
-                _ => x ^ y,
-            })
-        }
-        Num::Long => {
-            let (x, y) = (as_i64(a)?, as_i64(b)?);
-            Value::Long(match op {
-                Op::Add(_) => x.wrapping_add(y),
-                Op::Sub(_) => x.wrapping_sub(y),
-                Op::Mul(_) => x.wrapping_mul(y),
-                Op::Div(_) | Op::Rem(_) => {
-                    if y == 0 {
-                        return Some(Err(div_zero()));
-                    }
-                    let r = if matches!(op, Op::Div(_)) {
-                        x.checked_div(y)
-                    } else {
-                        x.checked_rem(y)
-                    };
-                    match r {
-                        Some(r) => r,
-                        None => return Some(Err(overflow())),
-                    }
-                }
-                Op::BitAnd(_) => x & y,
-                Op::BitOr(_) => x | y,
-                _ => x ^ y,
-            })
-        }
+    Some(match n {
+        Num::Int => integer_op!(op, as_i64(a)? as i32, as_i64(b)? as i32).map(Value::Int),
+        Num::Long => integer_op!(op, as_i64(a)?, as_i64(b)?).map(Value::Long),
         Num::Double => {
             let (x, y) = (as_f64(a)?, as_f64(b)?);
-            Value::Double(match op {
+            Ok(Value::Double(match op {
                 Op::Add(_) => x + y,
                 Op::Sub(_) => x - y,
                 Op::Mul(_) => x * y,
                 Op::Div(_) => x / y,
                 Op::Rem(_) => x % y,
                 _ => return None,
-            })
+            }))
         }
-    }))
+    })
 }
 
 pub fn unary_neg(n: Num, v: Value<'_>, bitnot: bool) -> EResult<Value<'_>> {

@@ -10,10 +10,7 @@ type PResult<T> = Result<T, ExprError>;
 
 impl Parser<'_> {
     pub(super) fn statement(&mut self) -> PResult<Stmt> {
-        self.enter()?;
-        let r = self.statement_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::statement_inner)
     }
 
     fn block_or_stmt(&mut self) -> PResult<Box<Stmt>> {
@@ -65,23 +62,11 @@ impl Parser<'_> {
             }
             "return" => {
                 self.i += 1;
-                let v = if self.is_punct(";") {
-                    None
-                } else {
-                    Some(self.expr()?)
-                };
-                self.expect(";")?;
-                StmtKind::Return(v)
+                StmtKind::Return(self.optional_expr_then_semicolon()?)
             }
             "throw" => {
                 self.i += 1;
-                let v = if self.is_punct(";") {
-                    None
-                } else {
-                    Some(self.expr()?)
-                };
-                self.expect(";")?;
-                StmtKind::Throw(v)
+                StmtKind::Throw(self.optional_expr_then_semicolon()?)
             }
             "break" | "continue" => {
                 self.i += 1;
@@ -122,12 +107,7 @@ impl Parser<'_> {
                 } else {
                     Some(Box::new(self.simple_statement()?))
                 };
-                let cond = if self.is_punct(";") {
-                    None
-                } else {
-                    Some(self.expr()?)
-                };
-                self.expect(";")?;
+                let cond = self.optional_expr_then_semicolon()?;
                 let mut step = Vec::new();
                 while !self.is_punct(")") {
                     step.push(self.expr()?);
@@ -165,6 +145,18 @@ impl Parser<'_> {
             _ => return self.simple_statement(),
         };
         Ok(Stmt { kind, pos })
+    }
+
+    /// An expression unless a `;` comes first, then the `;` (`return;`, `return x;`, a `for`
+    /// condition).
+    fn optional_expr_then_semicolon(&mut self) -> PResult<Option<Expr>> {
+        let e = if self.is_punct(";") {
+            None
+        } else {
+            Some(self.expr()?)
+        };
+        self.expect(";")?;
+        Ok(e)
     }
 
     /// A declaration or an expression statement, with its `;`.

@@ -131,6 +131,14 @@ impl<'s> Parser<'s> {
         Ok(())
     }
 
+    /// `f` one level deeper: refused past [`MAX_DEPTH`], the level given back after.
+    pub(super) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.enter()?;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     /// Parses a type name; `None` (position restored) if the tokens are not a type.
     pub(super) fn try_type(&mut self, allow_nullable: bool) -> Option<TypeName> {
         let save = self.i;
@@ -200,10 +208,7 @@ impl<'s> Parser<'s> {
     // ---- expressions ----------------------------------------------------------------
 
     pub(super) fn expr(&mut self) -> PResult<Expr> {
-        self.enter()?;
-        let r = self.expr_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::expr_inner)
     }
 
     pub(super) fn expr_inner(&mut self) -> PResult<Expr> {
@@ -304,9 +309,7 @@ impl<'s> Parser<'s> {
         let lhs = self.binary(1)?;
         if self.is_punct("??") {
             self.i += 1;
-            self.enter()?;
-            let rhs = self.coalesce();
-            self.depth -= 1;
+            let rhs = self.nested(Self::coalesce);
             return Ok(Expr {
                 kind: ExprKind::Binary(BinOp::Coalesce, Box::new(lhs), Box::new(rhs?)),
                 pos,
@@ -401,9 +404,7 @@ impl<'s> Parser<'s> {
             if chain > 4 * MAX_DEPTH {
                 return Err(self.err("expression is too long"));
             }
-            self.enter()?;
-            let rhs = self.binary(prec + 1);
-            self.depth -= 1;
+            let rhs = self.nested(|p| p.binary(prec + 1));
             lhs = Expr {
                 kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs?)),
                 pos,
@@ -416,10 +417,7 @@ impl<'s> Parser<'s> {
     }
 
     pub(super) fn unary(&mut self) -> PResult<Expr> {
-        self.enter()?;
-        let r = self.unary_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::unary_inner)
     }
 
     pub(super) fn unary_inner(&mut self) -> PResult<Expr> {

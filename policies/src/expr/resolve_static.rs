@@ -76,7 +76,8 @@ pub fn static_property(c: Class, name: &str) -> Option<Prop> {
     }
 }
 
-fn parse_target(c: Class) -> Option<Type> {
+/// The type `c.Parse` / `c.TryParse` reads, for the classes that have them.
+pub fn parse_target(c: Class) -> Option<Type> {
     Some(match c {
         Class::Int => Type::Int,
         Class::Long => Type::Long,

@@ -3,25 +3,38 @@
 
 use super::context::Entity;
 
-/// Element type of a sequence (`string[]`, `IEnumerable<JToken>`, `List<int>`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Elem {
-    Object,
-    Bool,
-    Int,
-    Long,
-    Double,
-    Char,
-    Str,
-    DateTime,
-    TimeSpan,
-    Guid,
-    JToken,
-    JObject,
-    JArray,
-    JProperty,
-    Match,
+/// Declares [`Elem`], one variant for each of these `Type` variants (same names), and the
+/// conversions between the two, [`elem_type`] and [`to_elem`].
+macro_rules! sequence_elements {
+    ($($v:ident),* $(,)?) => {
+        /// Element type of a sequence (`string[]`, `IEnumerable<JToken>`, `List<int>`, ...).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Elem {
+            $($v,)*
+        }
+
+        pub fn elem_type(e: Elem) -> Type {
+            match e {
+                $(Elem::$v => Type::$v,)*
+            }
+        }
+
+        /// The sequence element for a type, or `None` when sequences of it are not
+        /// supported.
+        pub fn to_elem(t: Type) -> Option<Elem> {
+            Some(match t {
+                Type::Null => Elem::Object,
+                $(Type::$v => Elem::$v,)*
+                _ => return None,
+            })
+        }
+    };
 }
+
+sequence_elements!(
+    Object, Bool, Int, Long, Double, Char, Str, DateTime, TimeSpan, Guid, JToken, JObject, JArray,
+    JProperty, Match,
+);
 
 /// Enum types whose members are compile-time constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,48 +193,6 @@ impl Type {
         };
         s.to_string()
     }
-}
-
-pub fn elem_type(e: Elem) -> Type {
-    match e {
-        Elem::Object => Type::Object,
-        Elem::Bool => Type::Bool,
-        Elem::Int => Type::Int,
-        Elem::Long => Type::Long,
-        Elem::Double => Type::Double,
-        Elem::Char => Type::Char,
-        Elem::Str => Type::Str,
-        Elem::DateTime => Type::DateTime,
-        Elem::TimeSpan => Type::TimeSpan,
-        Elem::Guid => Type::Guid,
-        Elem::JToken => Type::JToken,
-        Elem::JObject => Type::JObject,
-        Elem::JArray => Type::JArray,
-        Elem::JProperty => Type::JProperty,
-        Elem::Match => Type::Match,
-    }
-}
-
-/// The sequence element for a type, or `None` when sequences of it are not supported.
-pub fn to_elem(t: Type) -> Option<Elem> {
-    Some(match t {
-        Type::Object | Type::Null => Elem::Object,
-        Type::Bool => Elem::Bool,
-        Type::Int => Elem::Int,
-        Type::Long => Elem::Long,
-        Type::Double => Elem::Double,
-        Type::Char => Elem::Char,
-        Type::Str => Elem::Str,
-        Type::DateTime => Elem::DateTime,
-        Type::TimeSpan => Elem::TimeSpan,
-        Type::Guid => Elem::Guid,
-        Type::JToken => Elem::JToken,
-        Type::JObject => Elem::JObject,
-        Type::JArray => Elem::JArray,
-        Type::JProperty => Elem::JProperty,
-        Type::Match => Elem::Match,
-        _ => return None,
-    })
 }
 
 /// Resolves a (possibly namespace-qualified) simple type name used in casts, declarations,

@@ -118,12 +118,11 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     let until_close = resp.framing == ResponseFraming::UntilClose;
     let conn = if upgrade {
         ClientConn::Upgrade
-    } else if !info.keep_alive || until_close || shard.drain.draining() {
-        ClientConn::Close
-    } else if info.http10 {
-        ClientConn::KeepAlive10
     } else {
-        ClientConn::KeepAlive
+        ClientConn::keep_alive_unless(
+            !info.keep_alive || until_close || shard.drain.draining(),
+            info.http10,
+        )
     };
     s.out.clear();
     response_head::write(&mut s.out, &s.ubuf, &resp, &s.resp_headers, conn);

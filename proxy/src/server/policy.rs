@@ -162,13 +162,7 @@ async fn run(
         let target = match backend_target(shard, route, &ex) {
             Ok(t) => t,
             Err(message) => {
-                let f = Failure {
-                    status: 500,
-                    message,
-                    source: "set-backend-service",
-                    reason: "BackendServiceInvalid",
-                    at: resume,
-                };
+                let f = Failure::backend_service_invalid(message, resume);
                 flow = pipeline::fail(program, f, &mut ex, &mut scratch);
                 continue;
             }
@@ -300,13 +294,7 @@ async fn respond(
     unread_body: bool,
 ) -> Next {
     let close = !info.keep_alive || unread_body;
-    let conn = if close {
-        ClientConn::Close
-    } else if info.http10 {
-        ClientConn::KeepAlive10
-    } else {
-        ClientConn::KeepAlive
-    };
+    let conn = ClientConn::keep_alive_unless(close, info.http10);
     s.out.clear();
     let empty = ResponseState {
         status: 200,
@@ -334,13 +322,10 @@ async fn reject(c: &mut Client, s: &mut Scratch, err: GatewayError) -> Next {
 }
 
 fn client_conn(shard: &Shard, info: ReqInfo, until_close: bool, unread_body: bool) -> ClientConn {
-    if !info.keep_alive || until_close || unread_body || shard.drain.draining() {
-        ClientConn::Close
-    } else if info.http10 {
-        ClientConn::KeepAlive10
-    } else {
-        ClientConn::KeepAlive
-    }
+    ClientConn::keep_alive_unless(
+        !info.keep_alive || until_close || unread_body || shard.drain.draining(),
+        info.http10,
+    )
 }
 
 /// Status line and headers of `r`. With `content_length`, framing headers are replaced

@@ -20,6 +20,20 @@ pub enum ClientConn {
     Upgrade,
 }
 
+impl ClientConn {
+    /// `Close` when the connection must close, otherwise keep-alive (said explicitly to
+    /// an HTTP/1.0 client).
+    pub fn keep_alive_unless(close: bool, http10: bool) -> Self {
+        if close {
+            ClientConn::Close
+        } else if http10 {
+            ClientConn::KeepAlive10
+        } else {
+            ClientConn::KeepAlive
+        }
+    }
+}
+
 pub fn write(
     out: &mut Vec<u8>,
     buf: &[u8],

@@ -1,6 +1,6 @@
 //! Loader tests: whole files in, `Loaded` or diagnostics out. Split by topic: `load.rs`
 //! (reading, defaults), `errors.rs` (structural errors), `rules.rs` (validation),
-//! `values.rs` (named values, secrets, show), `docs.rs` (docs/configuration.md against
+//! `values.rs` (named values, secrets, show), `docs/` (docs/configuration.md against
 //! the model).
 
 mod docs;
