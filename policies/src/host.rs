@@ -48,6 +48,14 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool;
     /// Gives back the slot most recently taken.
     fn concurrency_release(&mut self);
+    /// `emit-metric`: a metric with its dimensions.
+    fn emit_metric(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        value: f64,
+        dimensions: &[(&'a str, &'a str)],
+    );
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
 }

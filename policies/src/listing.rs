@@ -118,6 +118,12 @@ fn insn(i: &Insn) -> String {
             r.response_variable.as_deref().unwrap_or("-")
         ),
         Insn::ConcurrencyEnter { key, max } => format!("concurrency-enter {} max={max}", op(key)),
+        Insn::ValidateContent(v) => format!(
+            "validate-content max-size={} rules={}",
+            v.max_size,
+            v.rules.len()
+        ),
+        Insn::EmitMetric(m) => format!("emit-metric {} {}", m.name, op(&m.value)),
         Insn::ConcurrencyExit => "concurrency-exit".into(),
         Insn::RetryStart { id } => format!("retry-start #{id}"),
         Insn::RetryCheck(r) => format!(

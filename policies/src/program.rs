@@ -151,6 +151,46 @@ pub struct SendSpec {
     pub body: Option<Operand>,
 }
 
+/// `validate-content` actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValidateAction {
+    Ignore,
+    Prevent,
+    Detect,
+}
+
+/// One `<content>` rule: a content type and how its body must parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentRule {
+    /// Lower-case media type (`application/json`).
+    pub content_type: Box<str>,
+    /// true: JSON; false: XML.
+    pub json: bool,
+    pub action: ValidateAction,
+}
+
+/// `validate-content`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidateContent {
+    /// Validates the request (inbound/backend) or the response (outbound/on-error).
+    pub request: bool,
+    pub unspecified: ValidateAction,
+    pub max_size: u64,
+    pub size_action: ValidateAction,
+    pub errors_variable: Option<Box<str>>,
+    pub rules: Box<[ContentRule]>,
+}
+
+/// `emit-metric`.
+#[derive(Clone, Debug)]
+pub struct MetricSpec {
+    pub name: Box<str>,
+    pub namespace: Box<str>,
+    pub value: Operand,
+    /// Dimension name and value (`None`: one of the default dimensions APIM fills).
+    pub dimensions: Box<[(Box<str>, Option<Operand>)]>,
+}
+
 /// One instruction.
 #[derive(Clone, Debug)]
 pub enum Insn {
@@ -237,6 +277,8 @@ pub enum Insn {
     },
     /// Give back the slot the matching enter took.
     ConcurrencyExit,
+    ValidateContent(Box<ValidateContent>),
+    EmitMetric(Box<MetricSpec>),
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.

@@ -217,6 +217,15 @@ impl Compiler {
     /// Marks which bodies the program reads, from the expression text: `Request.Body`
     /// and `Response.Body` name theirs; any other `.Body` (through a variable) counts as
     /// the section's own message. Conservative: buffering more than needed is safe.
+    /// A policy in `section` reads its message's body (request before outbound).
+    pub fn note_body_read(&mut self, section: Section) {
+        if matches!(section, Section::Outbound | Section::OnError) {
+            self.prog.reads_response_body = true;
+        } else {
+            self.prog.reads_request_body = true;
+        }
+    }
+
     fn note_body_reads(&mut self, section: Section, source: &str) {
         let response_section = matches!(section, Section::Outbound | Section::OnError);
         if source.contains("Request.Body") {

@@ -12,8 +12,10 @@ mod control;
 mod cors;
 mod headers;
 mod message;
+mod metrics;
 mod retry;
 mod send;
+mod validate;
 
 use crate::program::{Insn, InsnIdx, Origin, Program, Section};
 use crate::xml::{Effective, MergedElement, PolicyError, SectionKind};
@@ -74,6 +76,9 @@ impl Compiler {
             "check-header" => access::check_header(self, &ctx),
             "cors" => cors::cors(self, &ctx),
             "retry" => retry::retry(self, &ctx),
+            "validate-content" => validate::validate_content(self, &ctx),
+            "emit-metric" => metrics::emit_metric(self, &ctx),
+            "wait" => self.wait(&ctx),
             "limit-concurrency" => concurrency::limit_concurrency(self, &ctx),
             "send-request" => send::send(self, &ctx, false),
             "send-one-way-request" => send::send(self, &ctx, true),
@@ -133,6 +138,21 @@ impl Compiler {
         for child in ctx.el.elements() {
             let p = paths.next(&child.name, ctx.path);
             self.policy(child, ctx.section, &p);
+        }
+    }
+
+    /// `wait for="all"`: its children (send-request, choose) run one after another,
+    /// which gives the same results as running them in parallel, later. `for="any"`
+    /// (continue after the first) is refused until side requests run concurrently.
+    fn wait(&mut self, ctx: &Ctx<'_>) {
+        match ctx.el.attr_value("for").unwrap_or("all") {
+            "all" => self.body(ctx),
+            "any" => self.error(
+                ctx.el,
+                "wait for=\"any\" is not supported yet".into(),
+                Some("use for=\"all\""),
+            ),
+            other => self.error(ctx.el, format!("for=\"{other}\" must be all or any"), None),
         }
     }
 
@@ -210,6 +230,9 @@ fn policy_name(name: &str) -> &'static str {
         "mock-response",
         "cors",
         "retry",
+        "validate-content",
+        "emit-metric",
+        "wait",
         "limit-concurrency",
         "send-request",
         "send-one-way-request",

@@ -227,6 +227,19 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         }
     }
 
+    fn emit_metric(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        value: f64,
+        dimensions: &[(&'a str, &'a str)],
+    ) {
+        let a = self.arena;
+        let dims = a.alloc_slice_copy(dimensions);
+        self.metrics
+            .push((a.alloc_str(namespace), a.alloc_str(name), value, dims));
+    }
+
     fn trace(&mut self, source: &str, severity: &str, message: &str) {
         let a = self.arena;
         self.traces.push((

@@ -137,6 +137,8 @@ pub struct Exchange<'a> {
     pub limiter: Option<&'a dyn ConcurrencyLimiter>,
     /// Keys whose slots this request holds; given back when the exchange ends.
     pub held: bumpalo::collections::Vec<'a, &'a str>,
+    /// Metrics emitted by `emit-metric`: (namespace, name, value, dimensions).
+    pub metrics: bumpalo::collections::Vec<'a, (&'a str, &'a str, f64, &'a [(&'a str, &'a str)])>,
     /// Headers every final response gets (CORS on actual requests).
     pub final_headers: bumpalo::collections::Vec<'a, (&'a str, &'a str)>,
     /// Trace messages of the `trace` policy: (source, severity, message).
@@ -180,6 +182,7 @@ impl<'a> Exchange<'a> {
             forwarded_at: None,
             pending_send: None,
             limiter: None,
+            metrics: bumpalo::collections::Vec::new_in(arena),
             held: bumpalo::collections::Vec::new_in(arena),
             stored: bumpalo::collections::Vec::new_in(arena),
             retry_attempts: [0; MAX_RETRIES],

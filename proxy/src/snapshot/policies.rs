@@ -123,6 +123,19 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
         programs.operations.push(ops);
         programs.apis.push(api_program);
     }
+    let emits = programs
+        .apis
+        .iter()
+        .chain(programs.operations.iter().flatten())
+        .flatten()
+        .any(|p| {
+            p.insns
+                .iter()
+                .any(|i| matches!(i, tollgate_policies::program::Insn::EmitMetric(_)))
+        });
+    if emits {
+        crate::warn!("emit-metric: metrics are computed per request but not exported yet (metrics land with the observability issue)");
+    }
     if errors.is_empty() {
         Ok(programs)
     } else {
