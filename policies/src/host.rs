@@ -56,6 +56,8 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
         value: f64,
         dimensions: &[(&'a str, &'a str)],
     );
+    /// Makes the side response `variable` holds the response; false when it holds none.
+    fn respond_with_stored(&mut self, variable: &str) -> bool;
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
 }

@@ -124,6 +124,7 @@ fn insn(i: &Insn) -> String {
             v.rules.len()
         ),
         Insn::EmitMetric(m) => format!("emit-metric {} {}", m.name, op(&m.value)),
+        Insn::ReturnStored { variable } => format!("return-stored {variable}"),
         Insn::ConcurrencyExit => "concurrency-exit".into(),
         Insn::RetryStart { id } => format!("retry-start #{id}"),
         Insn::RetryCheck(r) => format!(

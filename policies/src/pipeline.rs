@@ -166,6 +166,17 @@ pub fn after_send<'a>(
         // `self::resume`: the function, not the `resume` parameter.
         return self::resume(prog, resume, ex, scratch);
     };
+    let result = match result {
+        SendResult::Response(r)
+            if pending.fail_on_error_status_code && (400..=599).contains(&r.status) =>
+        {
+            SendResult::Failed {
+                reason: "",
+                message: format!("The backend responded with status code {}.", r.status),
+            }
+        }
+        other => other,
+    };
     let value = match result {
         SendResult::Response(r) => {
             ex.stored.push(r);

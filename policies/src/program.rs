@@ -145,6 +145,8 @@ pub struct SendSpec {
     pub response_variable: Option<Box<str>>,
     pub timeout: Duration,
     pub ignore_error: bool,
+    /// A 400–599 answer fails the request (on-error) instead of being stored.
+    pub fail_on_error_status_code: bool,
     pub url: Option<Operand>,
     pub method: Option<Operand>,
     pub headers: Box<[SendHeader]>,
@@ -279,6 +281,10 @@ pub enum Insn {
     ConcurrencyExit,
     ValidateContent(Box<ValidateContent>),
     EmitMetric(Box<MetricSpec>),
+    /// `return-response response-variable-name`: the stored response becomes the response.
+    ReturnStored {
+        variable: Box<str>,
+    },
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.

@@ -354,6 +354,13 @@ fn step<'a, H: PolicyHost<'a>>(
             }
             host.emit_metric(&m.namespace, &m.name, value, &dims);
         }
+        Insn::ReturnStored { variable } => {
+            if !host.respond_with_stored(variable) {
+                return Err(expression_failure(format!(
+                    "return-response: variable `{variable}` does not hold a response"
+                )));
+            }
+        }
         Insn::ConcurrencyExit => host.concurrency_release(),
         Insn::RetryStart { id } => host.set_retry_attempt(*id, 0),
         Insn::RetryCheck(r) => {
@@ -778,6 +785,7 @@ fn send_step<'a, H: PolicyHost<'a>>(
         copy: spec.copy,
         variable,
         ignore_error: spec.ignore_error,
+        fail_on_error_status_code: spec.fail_on_error_status_code,
     });
     Ok(())
 }

@@ -123,15 +123,16 @@ pub(super) fn set_backend_service(c: &mut Compiler, ctx: &Ctx<'_>) {
 
 /// `return-response`: a fresh response, its children applied to it, then the pipeline ends.
 pub(super) fn return_response(c: &mut Compiler, ctx: &Ctx<'_>) {
-    if ctx.el.attr_value("response-variable-name").is_some() {
-        c.error(
-            ctx.el,
-            "response-variable-name is not supported yet".into(),
-            Some("build the response with <set-status>, <set-header>, <set-body>"),
-        );
-        return;
-    }
-    c.emit(ctx, Insn::BeginResponse);
+    match ctx.el.attr_value("response-variable-name") {
+        // Start from a stored response (send-request's); the children change it.
+        Some(var) => c.emit(
+            ctx,
+            Insn::ReturnStored {
+                variable: var.into(),
+            },
+        ),
+        None => c.emit(ctx, Insn::BeginResponse),
+    };
     let mut paths = super::PathCounter::default();
     for child in ctx.el.elements() {
         let p = paths.next(&child.name, ctx.path);

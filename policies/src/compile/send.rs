@@ -46,15 +46,24 @@ pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
             parse_bool,
         )
         .unwrap_or(false);
-    for unsupported in ["buffer-response", "fail-on-error-status-code"] {
-        if ctx.el.attr_value(unsupported).is_some() {
-            c.error(
-                ctx.el,
-                format!("`{unsupported}` on send-request is not supported yet"),
-                None,
-            );
-        }
-    }
+    // Side responses are always read whole (bounded), so buffer-response only needs to
+    // be a valid boolean.
+    c.literal(
+        ctx,
+        "buffer-response",
+        Some(true),
+        "true or false",
+        parse_bool,
+    );
+    let fail_on_error_status_code = c
+        .literal(
+            ctx,
+            "fail-on-error-status-code",
+            Some(false),
+            "true or false",
+            parse_bool,
+        )
+        .unwrap_or(false);
     let mut url = None;
     let mut method = None;
     let mut headers = Vec::new();
@@ -102,6 +111,7 @@ pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
         response_variable: response_variable.map(Into::into),
         timeout,
         ignore_error,
+        fail_on_error_status_code,
         url,
         method,
         headers: headers.into(),

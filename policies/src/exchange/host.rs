@@ -240,6 +240,27 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
             .push((a.alloc_str(namespace), a.alloc_str(name), value, dims));
     }
 
+    fn respond_with_stored(&mut self, variable: &str) -> bool {
+        use crate::expr::{Handle, Msg};
+        let Some(Value::Handle(Handle::Msg(Msg::Stored(id)))) = self.variable(variable) else {
+            return false;
+        };
+        let Some(stored) = self.stored.get(id as usize) else {
+            return false;
+        };
+        let mut headers = HeaderList::new(self.arena);
+        for (n, v) in stored.headers.lines() {
+            headers.push(n, v);
+        }
+        self.response = Some(super::ResponseState {
+            status: stored.status,
+            reason: stored.reason,
+            headers,
+            body: Some(stored.body.unwrap_or(b"")),
+        });
+        true
+    }
+
     fn trace(&mut self, source: &str, severity: &str, message: &str) {
         let a = self.arena;
         self.traces.push((

@@ -73,6 +73,7 @@ pub struct PendingSend<'a> {
     pub copy: bool,
     pub variable: Option<&'a str>,
     pub ignore_error: bool,
+    pub fail_on_error_status_code: bool,
 }
 
 /// `context.LastError`.

@@ -635,6 +635,7 @@ async fn one_way_task(
         copy: false,
         variable: None,
         ignore_error: true,
+        fail_on_error_status_code: false,
     };
     let result = side_request::perform(&shard, &mut scratch, &pending, "", &arena).await;
     if let SendResult::Failed { message, .. } = result {
