@@ -525,3 +525,56 @@ fn limit_concurrency_refuses_beyond_max_count_and_releases_slots() {
         "the slot was given back"
     );
 }
+
+#[test]
+fn forward_request_follows_redirects_when_asked() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/redirect/{id}" copy-unmatched-params="false"/></inbound>
+<backend><forward-request follow-redirects="true"/></backend></policies>"#,
+        "",
+    );
+    let r = get(gw.addr, "/orders/orders/302");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text()
+            .starts_with("GET /v1/orders/after-redirect?from=302 HTTP/1.1"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn a_post_redirected_with_303_becomes_a_get() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/redirect/303"/></inbound>
+<backend><forward-request follow-redirects="true"/></backend></policies>"#,
+        "",
+    );
+    let text = raw(gw.addr, b"POST /orders/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert!(
+        body_of(&text).starts_with("GET /v1/orders/after-redirect?from=303 HTTP/1.1"),
+        "{text}"
+    );
+    assert_eq!(be.request_count(), 2);
+}
+
+#[test]
+fn redirects_are_relayed_by_default() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/redirect/{id}"/></inbound></policies>"#,
+        "",
+    );
+    let r = get(gw.addr, "/orders/orders/307");
+    assert_eq!(r.status, 307);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("/v1/orders/after-redirect?from=307")
+    );
+}

@@ -124,14 +124,6 @@ pub(super) fn forward_request(c: &mut Compiler, ctx: &Ctx<'_>) {
             d.fail_on_error_status_code,
         ),
     };
-    if settings.follow_redirects {
-        c.error(
-            ctx.el,
-            "follow-redirects=\"true\" is not supported yet".into(),
-            Some("remove it; redirects are relayed to the caller"),
-        );
-        return;
-    }
     if settings.buffer_request_body {
         c.prog.reads_request_body = true;
     }

@@ -111,6 +111,9 @@ async fn run(
         }
     }
     let mut flow = pipeline::start(program, &mut ex, &mut scratch);
+    let mut redirects = 0u32;
+    // After a redirect the request path is the Location's, not relative to a base path.
+    let mut absolute_path = false;
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
@@ -169,7 +172,7 @@ async fn run(
         };
         // The upstream request as the policies left it.
         s.out.clear();
-        write_request_head(&mut s.out, &ex, &target.0, c.peer.ip(), snap);
+        write_request_head(&mut s.out, &ex, &target.0, c.peer.ip(), snap, absolute_path);
         let mut body = match (ex.request.body, head.framing) {
             (Some(_), _) | (None, BodyFraming::None) => Framing::Length(0),
             (None, BodyFraming::Length(n)) => Framing::Length(n),
@@ -248,6 +251,20 @@ async fn run(
                         }
                     }
                     flow = pipeline::after_forward(program, resume, &mut ex, &mut scratch);
+                } else if let Some(hop) = redirect_target(
+                    settings,
+                    &resp,
+                    &ex,
+                    redirects,
+                    body_sent && has_body && !program.reads_request_body,
+                ) {
+                    // forward-request follow-redirects: forward again to the Location
+                    // (the redirect's connection and body are dropped).
+                    drop(up);
+                    redirects += 1;
+                    absolute_path = apply_redirect(&mut ex, hop, resp.status, arena);
+                    flow = Flow::Forward { resume, settings };
+                    continue;
                 } else {
                     flow = pipeline::after_forward(program, resume, &mut ex, &mut scratch);
                     backend_answer = Some((up, resp));
@@ -373,10 +390,12 @@ fn write_request_head(
     service: &UrlRef<'_>,
     client_ip: IpAddr,
     snap: &crate::snapshot::Snapshot,
+    absolute_path: bool,
 ) {
     let r = &ex.request;
     let f = &snap.forwarded;
-    let _ = write!(out, "{} {}", r.method, service.base_path);
+    let base = if absolute_path { "" } else { service.base_path };
+    let _ = write!(out, "{} {}", r.method, base);
     if !r.path.starts_with('/') {
         out.push(b'/');
     }
@@ -641,4 +660,69 @@ async fn one_way_task(
     if let SendResult::Failed { message, .. } = result {
         crate::debug!("send-one-way-request failed: {message}");
     }
+}
+
+/// Redirects followed for one forward-request at most.
+const MAX_REDIRECTS: u32 = 10;
+
+/// The `Location` to forward to next when `follow-redirects` is on and the backend
+/// redirected; `None` to relay the response. A body that already streamed cannot be
+/// sent again, so such a request gets the redirect itself.
+fn redirect_target<'a>(
+    settings: tollgate_policies::program::ForwardSettings,
+    resp: &crate::http::v1::ResponseHead,
+    ex: &Exchange<'a>,
+    redirects: u32,
+    body_streamed: bool,
+) -> Option<&'a str> {
+    if !settings.follow_redirects
+        || !matches!(resp.status, 301 | 302 | 303 | 307 | 308)
+        || redirects >= MAX_REDIRECTS
+    {
+        return None;
+    }
+    if body_streamed && resp.status != 303 {
+        return None;
+    }
+    ex.response
+        .as_ref()?
+        .headers
+        .values("location")?
+        .first()
+        .copied()
+}
+
+/// Points the exchange's request at `location` (absolute: a new base URL; relative:
+/// a new path on the same backend). 303, and 301/302 after POST, become GET without a body.
+fn apply_redirect<'a>(
+    ex: &mut Exchange<'a>,
+    location: &'a str,
+    status: u16,
+    arena: &'a Bump,
+) -> bool {
+    let (base, path_and_query) = match location.find("://") {
+        Some(i) => match location[i + 3..].find('/') {
+            Some(j) => (Some(&location[..i + 3 + j]), &location[i + 3 + j..]),
+            None => (Some(location), "/"),
+        },
+        None => (None, location),
+    };
+    if let Some(base) = base {
+        ex.backend = BackendChoice::BaseUrl(base);
+    }
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    // The backend path is relative to the service URL's base path; an absolute Location
+    // path already includes it, so the base path is dropped for redirects.
+    ex.request.path = path;
+    ex.request.query = query;
+    if status == 303 || (matches!(status, 301 | 302) && ex.request.method == "POST") {
+        ex.request.method = "GET";
+        ex.request.body = Some(arena.alloc_slice_copy(b""));
+        ex.request.headers.remove("content-type");
+    }
+    ex.response = None;
+    // An absolute Location path already includes any base path.
+    true
 }

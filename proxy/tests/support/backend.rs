@@ -118,6 +118,8 @@ impl Backend {
                     s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                         .is_ok()
                 }
+            } else if let Some(code) = target.strip_prefix("/v1/redirect/") {
+                write!(s, "HTTP/1.1 {code} Moved\r\nLocation: /v1/orders/after-redirect?from={code}\r\ncontent-length: 5\r\n\r\nmoved").is_ok()
             } else if target == "/v1/early-hints" {
                 s.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                     .is_ok()
