@@ -18,5 +18,6 @@ pub mod host;
 mod listing;
 pub mod pipeline;
 pub mod program;
+pub mod transform;
 pub mod vm;
 pub mod xml;

@@ -125,6 +125,7 @@ fn insn(i: &Insn) -> String {
         ),
         Insn::EmitMetric(m) => format!("emit-metric {} {}", m.name, op(&m.value)),
         Insn::ReturnStored { variable } => format!("return-stored {variable}"),
+        Insn::Transform(t) => t.to_string(),
         Insn::ConcurrencyExit => "concurrency-exit".into(),
         Insn::RetryStart { id } => format!("retry-start #{id}"),
         Insn::RetryCheck(r) => format!(
@@ -207,6 +208,7 @@ fn mask(i: &Insn) -> String {
         Insn::CheckHeader {
             name, failed_code, ..
         } => return format!("check-header {name} {failed_code} ***"),
+        Insn::Transform(t) => Insn::Transform(Box::new(t.masked())),
         other => other.clone(),
     };
     insn(&m)

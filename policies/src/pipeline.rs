@@ -294,6 +294,8 @@ fn public_message<'p>(prog: &'p Program, f: &'p Failure) -> &'p str {
             failed_message
         }
         _ if f.reason == "ExpressionValueEvaluationFailure" => "Internal server error",
+        // A body json-to-xml / xml-to-json could not convert: APIM's unhandled error.
+        _ if f.reason == crate::transform::CONVERSION_FAILURE => "Internal server error",
         _ => &f.message,
     }
 }

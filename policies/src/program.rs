@@ -285,6 +285,8 @@ pub enum Insn {
     ReturnStored {
         variable: Box<str>,
     },
+    /// find-and-replace, json-to-xml, xml-to-json, redirect-content-urls.
+    Transform(Box<crate::transform::TransformSpec>),
 }
 
 /// Where an instruction came from, for errors and `context.LastError`.

@@ -361,6 +361,7 @@ fn step<'a, H: PolicyHost<'a>>(
                 )));
             }
         }
+        Insn::Transform(t) => crate::transform::step(prog, t, host, scratch)?,
         Insn::ConcurrencyExit => host.concurrency_release(),
         Insn::RetryStart { id } => host.set_retry_attempt(*id, 0),
         Insn::RetryCheck(r) => {
@@ -496,7 +497,7 @@ fn eval<'a, H: PolicyHost<'a>>(
 }
 
 /// An operand as text (C# `ToString()` of an expression's value).
-fn text<'a, H: PolicyHost<'a>>(
+pub(crate) fn text<'a, H: PolicyHost<'a>>(
     prog: &'a Program,
     o: &Operand,
     host: &H,

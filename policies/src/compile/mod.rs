@@ -15,6 +15,7 @@ mod message;
 mod metrics;
 mod retry;
 mod send;
+mod transform;
 mod validate;
 
 use crate::program::{Insn, InsnIdx, Origin, Program, Section};
@@ -94,6 +95,10 @@ impl Compiler {
             "set-backend-service" => message::set_backend_service(self, &ctx),
             "return-response" => message::return_response(self, &ctx),
             "mock-response" => message::mock_response(self, &ctx),
+            "find-and-replace" => transform::find_and_replace(self, &ctx),
+            "json-to-xml" => transform::json_to_xml(self, &ctx),
+            "xml-to-json" => transform::xml_to_json(self, &ctx),
+            "redirect-content-urls" => transform::redirect_content_urls(self, &ctx),
             other => {
                 let hint = match other {
                     "validate-jwt" | "validate-azure-ad-token" | "validate-client-certificate" => {
@@ -236,6 +241,10 @@ fn policy_name(name: &str) -> &'static str {
         "limit-concurrency",
         "send-request",
         "send-one-way-request",
+        "find-and-replace",
+        "json-to-xml",
+        "xml-to-json",
+        "redirect-content-urls",
     ];
     NAMES
         .iter()

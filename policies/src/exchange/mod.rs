@@ -61,6 +61,9 @@ pub trait ConcurrencyLimiter {
     fn release(&self, key: &str);
 }
 
+/// One `emit-metric`: namespace, name, value and dimensions.
+pub type Metric<'a> = (&'a str, &'a str, f64, &'a [(&'a str, &'a str)]);
+
 /// A side request (`send-request`) waiting for the proxy to perform it.
 pub struct PendingSend<'a> {
     pub method: &'a str,
@@ -139,7 +142,7 @@ pub struct Exchange<'a> {
     /// Keys whose slots this request holds; given back when the exchange ends.
     pub held: bumpalo::collections::Vec<'a, &'a str>,
     /// Metrics emitted by `emit-metric`: (namespace, name, value, dimensions).
-    pub metrics: bumpalo::collections::Vec<'a, (&'a str, &'a str, f64, &'a [(&'a str, &'a str)])>,
+    pub metrics: bumpalo::collections::Vec<'a, Metric<'a>>,
     /// Headers every final response gets (CORS on actual requests).
     pub final_headers: bumpalo::collections::Vec<'a, (&'a str, &'a str)>,
     /// Trace messages of the `trace` policy: (source, severity, message).

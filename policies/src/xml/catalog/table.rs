@@ -533,7 +533,8 @@ pub(super) const POLICIES: &[PolicySpec] = &[
         &[req("from"), req("to")],
         Content::Empty,
     ),
-    entry("redirect-content-urls", IO, &[], Content::Empty),
+    // "This policy can only be used once in a policy section." (its APIM page)
+    entry("redirect-content-urls", IO, &[], Content::Empty).once(Once::PerSection),
     entry("xsl-transform", IO, &[], Content::Raw),
     entry(
         "return-response",
