@@ -23,6 +23,19 @@ use crate::xml::{Effective, MergedElement, PolicyError, SectionKind};
 
 pub(crate) use attrs::Ctx;
 
+/// Upper bound on a program's instructions (with the expression depth and size limits
+/// in `expr`, this bounds the work one request can make the VM do per pass).
+pub const MAX_INSTRUCTIONS: usize = 65_536;
+
+fn kind_of(s: Section) -> SectionKind {
+    match s {
+        Section::Inbound => SectionKind::Inbound,
+        Section::Backend => SectionKind::Backend,
+        Section::Outbound => SectionKind::Outbound,
+        Section::OnError => SectionKind::OnError,
+    }
+}
+
 /// Compiles every section of `eff`. All errors are collected.
 pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
     let mut c = Compiler {
@@ -44,6 +57,21 @@ pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
             c.policy(el, section, &path.next(&el.name, ""));
         }
         c.prog.sections[section as usize] = start..c.prog.insns.len() as u32;
+    }
+    if c.prog.insns.len() > MAX_INSTRUCTIONS {
+        let first = Section::ALL
+            .iter()
+            .find_map(|s| eff.section(kind_of(*s)).first());
+        if let Some(el) = first {
+            c.error(
+                el,
+                format!(
+                    "the effective policy compiles to {} instructions (limit {MAX_INSTRUCTIONS})",
+                    c.prog.insns.len()
+                ),
+                Some("split the work across operations or simplify the policy"),
+            );
+        }
     }
     if c.errors.is_empty() {
         Ok(c.prog)
