@@ -15,6 +15,7 @@ pub mod compile;
 pub mod exchange;
 pub mod expr;
 pub mod host;
+pub mod liquid;
 mod listing;
 pub mod pipeline;
 pub mod program;

@@ -85,6 +85,7 @@ fn insn(i: &Insn) -> String {
             reason.as_ref().map(op).unwrap_or_default()
         ),
         Insn::SetBody { target, body } => format!("set-body {target:?} {}", op(body)),
+        Insn::SetBodyLiquid { target, .. } => format!("set-body {target:?} liquid"),
         Insn::SetBackendService {
             base_url,
             backend_id,

@@ -236,6 +236,12 @@ pub enum Insn {
         target: Target,
         body: Operand,
     },
+    /// `set-body template="liquid"`: renders the template; `body` in it is the
+    /// target message's body.
+    SetBodyLiquid {
+        target: Target,
+        template: Box<crate::liquid::Template>,
+    },
     SetBackendService {
         base_url: Option<Operand>,
         backend_id: Option<Operand>,

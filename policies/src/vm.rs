@@ -247,6 +247,14 @@ fn step<'a, H: PolicyHost<'a>>(
             let b = text(prog, body, host, scratch)?;
             host.set_body(*target, b.as_bytes());
         }
+        Insn::SetBodyLiquid { target, template } => {
+            let msg = match target {
+                Target::Request => crate::expr::Msg::Request,
+                Target::Response => crate::expr::Msg::Response,
+            };
+            let b = crate::liquid::render(template, host, msg).map_err(expression_failure)?;
+            host.set_body(*target, b.as_bytes());
+        }
         Insn::SetBackendService {
             base_url,
             backend_id,

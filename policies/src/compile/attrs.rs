@@ -276,7 +276,7 @@ fn attr_value_pos(attr: &crate::xml::Attr) -> (u32, u32) {
 
 /// Maps a byte offset inside an attribute value to a file position (best effort:
 /// attributes may span lines).
-fn offset_to_line_col(text: &str, offset: usize, line: u32, col: u32) -> (u32, u32) {
+pub(crate) fn offset_to_line_col(text: &str, offset: usize, line: u32, col: u32) -> (u32, u32) {
     let before = &text[..offset.min(text.len())];
     match before.rfind('\n') {
         Some(nl) => (

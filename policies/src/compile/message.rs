@@ -5,6 +5,7 @@ use crate::program::{Insn, Operand, Target};
 
 use super::attrs::element_text;
 use super::{Compiler, Ctx};
+use crate::xml::{MergedElement, MergedNode};
 
 pub(super) fn rewrite_uri(c: &mut Compiler, ctx: &Ctx<'_>) {
     let Some(template) = c.required_operand(ctx, "template") else {
@@ -75,16 +76,150 @@ pub(super) fn set_status(c: &mut Compiler, ctx: &Ctx<'_>) {
 
 pub(super) fn set_body(c: &mut Compiler, ctx: &Ctx<'_>) {
     if let Some(t) = ctx.el.attr_value("template") {
-        c.error(
-            ctx.el,
-            format!("set-body template=\"{t}\" is not supported yet"),
-            Some("use a policy expression @{...} to build the body"),
+        if t.trim() != "liquid" {
+            c.error(
+                ctx.el,
+                format!("set-body template=\"{t}\" is not a template kind"),
+                Some("the only template kind is `liquid`"),
+            );
+            return;
+        }
+        let (text, line, col) = liquid_source(ctx.el);
+        let template = match crate::liquid::Template::parse(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                let (l, cl) = super::attrs::offset_to_line_col(&text, e.offset, line, col);
+                c.errors.push(crate::xml::PolicyError {
+                    file: ctx.el.file.to_string(),
+                    line: l,
+                    col: cl,
+                    policy: Some(ctx.el.name.clone()),
+                    message: e.message,
+                    hint: Some(
+                        "see docs/policies.md for the Liquid subset Tollgate supports".into(),
+                    ),
+                });
+                return;
+            }
+        };
+        if ctx.builds_response {
+            // APIM: Liquid does not work inside return-response; the body is empty there.
+            let target = ctx.target();
+            c.emit(
+                ctx,
+                Insn::SetBody {
+                    target,
+                    body: Operand::Text("".into()),
+                },
+            );
+            return;
+        }
+        if template.reads_body() {
+            c.note_body_read(ctx.section);
+        }
+        c.secret |= ctx
+            .el
+            .children
+            .iter()
+            .any(|n| matches!(n, MergedNode::Text(t) if t.secret));
+        let target = ctx.target();
+        c.emit(
+            ctx,
+            Insn::SetBodyLiquid {
+                target,
+                template: Box::new(template),
+            },
         );
         return;
     }
     let body = c.operand_text(ctx, ctx.el);
     let target = ctx.target();
     c.emit(ctx, Insn::SetBody { target, body });
+}
+
+/// A Liquid template's text and where it starts: text as written (entities resolved),
+/// child elements (XML output markup) printed back as markup.
+fn liquid_source(el: &MergedElement) -> (String, u32, u32) {
+    let loc = el
+        .children
+        .first()
+        .map(|n| match n {
+            MergedNode::Text(t) if t.is_cdata => (t.loc.line, t.loc.col + 9),
+            MergedNode::Text(t) => (t.loc.line, t.loc.col),
+            MergedNode::Element(e) => (e.loc.line, e.loc.col),
+        })
+        .unwrap_or((el.loc.line, el.loc.col));
+    let mut out = String::new();
+    for n in &el.children {
+        markup(n, false, &mut out);
+    }
+    (out, loc.0, loc.1)
+}
+
+fn markup(n: &MergedNode, nested: bool, out: &mut String) {
+    match n {
+        MergedNode::Text(t) if nested && !t.is_cdata => escape_text(&t.text, out),
+        MergedNode::Text(t) => out.push_str(&t.text),
+        MergedNode::Element(e) => {
+            out.push('<');
+            out.push_str(&e.name);
+            for a in &e.attrs {
+                out.push(' ');
+                out.push_str(&a.name);
+                out.push_str("=\"");
+                for ch in a.value.chars() {
+                    match ch {
+                        '"' => out.push_str("&quot;"),
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            if e.children.is_empty() {
+                out.push_str(" />");
+                return;
+            }
+            out.push('>');
+            for c in &e.children {
+                markup(c, true, out);
+            }
+            out.push_str("</");
+            out.push_str(&e.name);
+            out.push('>');
+        }
+    }
+}
+
+/// Text inside output markup: `&` and `<` escaped again so the rendered XML stays
+/// well-formed, except inside Liquid `{{ }}` / `{% %}` markup, which stays as written.
+fn escape_text(s: &str, out: &mut String) {
+    let mut close: Option<&str> = None;
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        if let Some(c) = close {
+            if rest.starts_with(c) {
+                out.push_str(c);
+                i += 2;
+                close = None;
+                continue;
+            }
+        } else if rest.starts_with("{{") || rest.starts_with("{%") {
+            close = Some(if rest.starts_with("{{") { "}}" } else { "%}" });
+            out.push_str(&rest[..2]);
+            i += 2;
+            continue;
+        }
+        let ch = rest.chars().next().unwrap_or(' ');
+        match ch {
+            '&' if close.is_none() => out.push_str("&amp;"),
+            '<' if close.is_none() => out.push_str("&lt;"),
+            c => out.push(c),
+        }
+        i += ch.len_utf8();
+    }
 }
 
 pub(super) fn set_backend_service(c: &mut Compiler, ctx: &Ctx<'_>) {

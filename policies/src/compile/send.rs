@@ -72,6 +72,11 @@ pub(super) fn send(c: &mut Compiler, ctx: &Ctx<'_>, one_way: bool) {
         match child.name.as_str() {
             "set-url" => url = Some(c.operand_text(ctx, child)),
             "set-method" => method = Some(trimmed(c.operand_text(ctx, child))),
+            "set-body" if child.attr_value("template").is_some() => c.error(
+                child,
+                "liquid: set-body template=\"liquid\" in send-request is not supported yet".into(),
+                Some("build the side request's body with a policy expression @{...}"),
+            ),
             "set-body" => body = Some(c.operand_text(ctx, child)),
             "set-header" => {
                 let Some(name) = child.attr_value("name") else {

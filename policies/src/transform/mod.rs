@@ -16,7 +16,7 @@
 mod find_replace;
 mod json_to_xml;
 mod redirect;
-mod xml_to_json;
+pub(crate) mod xml_to_json;
 
 use std::fmt;
 

@@ -37,7 +37,7 @@ use quick_xml::{Reader, XmlVersion};
 
 use crate::expr::builtins::json::JNode;
 
-pub(super) struct Options {
+pub(crate) struct Options {
     pub direct: bool,
     pub always_array: bool,
 }
@@ -59,7 +59,7 @@ enum Child<'a> {
 }
 
 /// The XML `body` as JSON text in the arena, or why it is not well-formed XML.
-pub(super) fn convert<'a>(arena: &'a Bump, body: &'a [u8], o: &Options) -> Result<&'a str, String> {
+pub(crate) fn convert<'a>(arena: &'a Bump, body: &'a [u8], o: &Options) -> Result<&'a str, String> {
     let text =
         std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8 text ({e})"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

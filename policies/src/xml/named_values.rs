@@ -85,13 +85,15 @@ impl Substituter<'_> {
         } else {
             policy
         };
+        // Attributes of output markup inside a Liquid body hold Liquid too.
+        let in_liquid = liquid;
         let liquid = liquid
             || (el.name == "set-body"
                 && el
                     .attr_value("template")
                     .is_some_and(|t| t.trim() == "liquid"));
         for attr in &mut el.attrs {
-            if let Some(out) = self.substitute(&attr.value, attr.loc, policy, false) {
+            if let Some(out) = self.substitute(&attr.value, attr.loc, policy, in_liquid) {
                 attr.value = out.text;
                 attr.secret |= out.secret;
             }
