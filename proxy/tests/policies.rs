@@ -578,3 +578,27 @@ fn redirects_are_relayed_by_default() {
         Some("/v1/orders/after-redirect?from=307")
     );
 }
+
+#[test]
+fn websocket_upgrade_through_the_policy_path() {
+    use std::io::{Read, Write};
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><rewrite-uri template="/ws"/><set-header name="X-Via"><value>policy</value></set-header></inbound></policies>"#,
+        "",
+    );
+    let mut s = support::client::connect(gw.addr);
+    s.write_all(b"GET /orders/orders/1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").unwrap();
+    let r = support::client::read_response(&mut s, false).unwrap();
+    assert_eq!(r.status, 101, "{}", r.head);
+    assert!(
+        be.last_head().contains("X-Via: policy\r\n"),
+        "{}",
+        be.last_head()
+    );
+    s.write_all(b"through the policy path").unwrap();
+    let mut got = vec![0u8; 23];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"through the policy path");
+}

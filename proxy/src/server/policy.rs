@@ -172,7 +172,11 @@ async fn run(
         };
         // The upstream request as the policies left it.
         s.out.clear();
-        write_request_head(&mut s.out, &ex, &target.0, c.peer.ip(), snap, absolute_path);
+        let shape = HeadShape {
+            absolute_path,
+            websocket: info.websocket,
+        };
+        write_request_head(&mut s.out, &ex, &target.0, c.peer.ip(), snap, shape);
         let mut body = match (ex.request.body, head.framing) {
             (Some(_), _) | (None, BodyFraming::None) => Framing::Length(0),
             (None, BodyFraming::Length(n)) => Framing::Length(n),
@@ -288,6 +292,22 @@ async fn run(
         }
     }
     match (backend_answer, ex.response.as_ref()) {
+        // A WebSocket handshake the backend accepted: from now on bytes flow both ways.
+        (Some((up, resp_head)), Some(r)) if info.websocket && resp_head.status == 101 => {
+            s.out.clear();
+            write_response_head(&mut s.out, r, ClientConn::Upgrade, None);
+            if write_all(&mut c.stream, &mut s.out).await.is_err() {
+                return Next::Close;
+            }
+            let pending = std::mem::replace(
+                &mut s.ubuf,
+                Vec::with_capacity(super::scratch::UPSTREAM_BUF),
+            );
+            Next::Tunnel(Box::new(super::tunnel::Tunnel {
+                backend: up.stream,
+                backend_pending: pending,
+            }))
+        }
         // Relay the backend's body under the (possibly changed) status and headers.
         (Some((up, resp_head)), Some(r)) if r.body.is_none() => {
             let until_close = resp_head.framing == crate::http::v1::ResponseFraming::UntilClose;
@@ -376,11 +396,23 @@ fn write_response_head(
         let _ = write!(out, "Content-Length: {n}\r\n");
     }
     match conn {
-        ClientConn::KeepAlive | ClientConn::Upgrade => {}
+        ClientConn::KeepAlive => {}
+        ClientConn::Upgrade => {
+            out.extend_from_slice(b"Connection: upgrade\r\nUpgrade: websocket\r\n")
+        }
         ClientConn::KeepAlive10 => out.extend_from_slice(b"Connection: keep-alive\r\n"),
         ClientConn::Close => out.extend_from_slice(b"Connection: close\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// How the backend request head differs from the exchange's request.
+#[derive(Clone, Copy)]
+struct HeadShape {
+    /// After a redirect: the path is the Location's, not under the service's base path.
+    absolute_path: bool,
+    /// A WebSocket handshake: send the Upgrade fields.
+    websocket: bool,
 }
 
 /// The backend request head from the exchange's request.
@@ -390,11 +422,15 @@ fn write_request_head(
     service: &UrlRef<'_>,
     client_ip: IpAddr,
     snap: &crate::snapshot::Snapshot,
-    absolute_path: bool,
+    shape: HeadShape,
 ) {
     let r = &ex.request;
     let f = &snap.forwarded;
-    let base = if absolute_path { "" } else { service.base_path };
+    let base = if shape.absolute_path {
+        ""
+    } else {
+        service.base_path
+    };
     let _ = write!(out, "{} {}", r.method, base);
     if !r.path.starts_with('/') {
         out.push(b'/');
@@ -449,6 +485,10 @@ fn write_request_head(
     }
     if f.x_forwarded_host && !r.host.is_empty() {
         let _ = write!(out, "X-Forwarded-Host: {}\r\n", r.host);
+    }
+    if shape.websocket {
+        // The handshake's hop-by-hop fields, not kept in the exchange, go back on.
+        out.extend_from_slice(b"Connection: upgrade\r\nUpgrade: websocket\r\n");
     }
     out.extend_from_slice(b"\r\n");
 }
