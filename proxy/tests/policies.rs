@@ -602,3 +602,20 @@ fn websocket_upgrade_through_the_policy_path() {
     s.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"through the policy path");
 }
+
+#[test]
+fn http10_clients_get_http10_backend_requests_on_the_policy_path() {
+    let be = Backend::start(Reply::Normal);
+    let gw = gateway(
+        &be,
+        r#"<policies><inbound><base/><set-header name="X-P"><value>1</value></set-header></inbound></policies>"#,
+        "",
+    );
+    let text = raw(gw.addr, b"GET /orders/orders/1 HTTP/1.0\r\nHost: x\r\n\r\n");
+    assert_eq!(status_of(&text), 200, "{text}");
+    assert!(
+        be.last_head().starts_with("GET /v1/orders/1 HTTP/1.0\r\n"),
+        "{}",
+        be.last_head()
+    );
+}

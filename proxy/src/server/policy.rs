@@ -175,6 +175,7 @@ async fn run(
         let shape = HeadShape {
             absolute_path,
             websocket: info.websocket,
+            http10: info.http10,
         };
         write_request_head(&mut s.out, &ex, &target.0, c.peer.ip(), snap, shape);
         let mut body = match (ex.request.body, head.framing) {
@@ -413,6 +414,8 @@ struct HeadShape {
     absolute_path: bool,
     /// A WebSocket handshake: send the Upgrade fields.
     websocket: bool,
+    /// An HTTP/1.0 client: ask the backend in HTTP/1.0 too, so it never answers chunked.
+    http10: bool,
 }
 
 /// The backend request head from the exchange's request.
@@ -440,7 +443,11 @@ fn write_request_head(
         out.push(b'?');
         out.extend_from_slice(r.query.as_bytes());
     }
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    out.extend_from_slice(if shape.http10 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
     let mut xff: Option<&str> = None;
     for (name, value) in r.headers.lines() {
         let n = *name;
@@ -489,6 +496,8 @@ fn write_request_head(
     if shape.websocket {
         // The handshake's hop-by-hop fields, not kept in the exchange, go back on.
         out.extend_from_slice(b"Connection: upgrade\r\nUpgrade: websocket\r\n");
+    } else if shape.http10 {
+        out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
 }
