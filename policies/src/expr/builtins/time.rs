@@ -226,7 +226,8 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-const DAY_NAMES: [&str; 7] = [
+/// English day names, Sunday first (.NET's invariant culture).
+pub(crate) const DAY_NAMES: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -235,7 +236,8 @@ const DAY_NAMES: [&str; 7] = [
     "Friday",
     "Saturday",
 ];
-const MONTH_NAMES: [&str; 12] = [
+/// English month names (.NET's invariant culture).
+pub(crate) const MONTH_NAMES: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -487,30 +487,6 @@ pub(super) fn url_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
-
 fn strftime(dt: DateTime, fmt: &str, out: &mut BString<'_>) {
     let (y, m, d) = dt.ymd();
     let tod = dt.time_of_day();
@@ -520,8 +496,8 @@ fn strftime(dt: DateTime, fmt: &str, out: &mut BString<'_>) {
         tod % TICKS_PER_MIN / TICKS_PER_SEC,
         tod % TICKS_PER_SEC / TICKS_PER_MS,
     );
-    let month = MONTHS[(m.clamp(1, 12) - 1) as usize];
-    let day = DAYS[dt.day_of_week().clamp(0, 6) as usize];
+    let month = time::MONTH_NAMES[(m.clamp(1, 12) - 1) as usize];
+    let day = time::DAY_NAMES[dt.day_of_week().clamp(0, 6) as usize];
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {
         if c != '%' {
