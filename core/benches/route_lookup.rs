@@ -8,7 +8,10 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use tollgate_core::routing::{ApiRoute, OpRoute, RouteTable, Template};
 
-fn table() -> (RouteTable, Vec<(String, Vec<(String, String)>)>) {
+/// API path and its (method, template) pairs, for the naive baseline.
+type NaiveApis = Vec<(String, Vec<(String, String)>)>;
+
+fn table() -> (RouteTable, NaiveApis) {
     let mut apis = Vec::new();
     let mut naive = Vec::new();
     for a in 0..50 {
