@@ -34,7 +34,10 @@ static GLOBAL: Counting = Counting;
 const HEAD: &[u8] = b"GET /orders/orders/42?expand=lines&x=1 HTTP/1.1\r\nHost: api.contoso.com\r\nUser-Agent: curl/8.5.0\r\nAccept: application/json\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig\r\nOcp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef\r\nX-Request-Id: 7f8e9d\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n";
 
 /// The naive baseline: split lines and copy every name and value into owned strings.
-fn naive(buf: &[u8]) -> Option<(String, String, Vec<(String, String)>)> {
+/// Method, target and lower-cased header fields, all owned.
+type OwnedHead = (String, String, Vec<(String, String)>);
+
+fn naive(buf: &[u8]) -> Option<OwnedHead> {
     let text = std::str::from_utf8(buf).ok()?;
     let (head, _) = text.split_once("\r\n\r\n")?;
     let mut lines = head.split("\r\n");
