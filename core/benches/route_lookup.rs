@@ -75,14 +75,14 @@ fn naive_lookup(
                 .map(str::to_string)
                 .collect();
             let wild = tsegs.last().is_some_and(|s| s.starts_with("{*"));
-            if (wild && segs.len() >= tsegs.len() - 1) || segs.len() == tsegs.len() {
-                if tsegs
+            let fits = (wild && segs.len() >= tsegs.len() - 1) || segs.len() == tsegs.len();
+            if fits
+                && tsegs
                     .iter()
                     .zip(&segs)
                     .all(|(t, s)| t.starts_with('{') || t == s)
-                {
-                    return Some((ai, oi));
-                }
+            {
+                return Some((ai, oi));
             }
         }
     }
