@@ -39,6 +39,27 @@ pub struct UrlParts<'a> {
     pub query: &'a str,
 }
 
+impl std::fmt::Display for UrlParts<'_> {
+    /// `scheme://host[:port]/path[?query]`, the port only when it is not the scheme's
+    /// default (`IUrl.ToString()`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let default_port = match self.scheme {
+            "http" | "ws" => 80,
+            "https" | "wss" => 443,
+            _ => -1,
+        };
+        write!(f, "{}://{}", self.scheme, self.host)?;
+        if self.port != default_port && self.port > 0 {
+            write!(f, ":{}", self.port)?;
+        }
+        f.write_str(self.path)?;
+        if !self.query.is_empty() {
+            write!(f, "?{}", self.query)?;
+        }
+        Ok(())
+    }
+}
+
 /// Context entities that may be absent (then `context.X` is `null`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entity {

@@ -36,7 +36,8 @@ pub const STATUS_PATH: &[u8] = b"/status-0123456789abcdef";
 pub struct Shard {
     pub id: usize,
     pub snapshot: Arc<Snapshot>,
-    pub pool: Pool,
+    /// Shared (`Rc`) with detached side-request tasks of this shard.
+    pub pool: std::rc::Rc<Pool>,
     pub drain: Drain,
     pub scratch: scratch::ScratchPool,
     pub arenas: scratch::ArenaPool,
@@ -50,7 +51,7 @@ impl Shard {
     pub fn new(id: usize, snapshot: Arc<Snapshot>) -> Shard {
         Shard {
             id,
-            pool: Pool::new(snapshot.pool),
+            pool: std::rc::Rc::new(Pool::new(snapshot.pool)),
             scratch: scratch::ScratchPool::new(snapshot.limits.max_headers),
             snapshot,
             drain: Drain::default(),

@@ -133,7 +133,8 @@ async fn run(
                     }
                     Some(send) => {
                         let url = default_send_url(shard, route, &ex);
-                        side_request::perform(shard, s, send, &url, arena).await
+                        side_request::perform(&shard.pool, &shard.snapshot, s, send, &url, arena)
+                            .await
                     }
                     None => SendResult::Failed {
                         reason: "",
@@ -674,12 +675,26 @@ fn spawn_one_way(
         .collect();
     let body = send.body.map(<[u8]>::to_vec);
     let timeout = send.timeout;
+    let pool = shard.pool.clone();
     let snapshot = shard.snapshot.clone();
-    monoio::spawn(one_way_task(snapshot, method, url, headers, body, timeout));
+    let max_headers = shard.snapshot.limits.max_headers;
+    monoio::spawn(one_way_task(
+        pool,
+        snapshot,
+        max_headers,
+        method,
+        url,
+        headers,
+        body,
+        timeout,
+    ));
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn one_way_task(
+    pool: std::rc::Rc<crate::upstream::Pool>,
     snapshot: std::sync::Arc<crate::snapshot::Snapshot>,
+    max_headers: usize,
     method: String,
     url: String,
     headers: Vec<(String, String)>,
@@ -687,8 +702,7 @@ async fn one_way_task(
     timeout: std::time::Duration,
 ) {
     let arena = Bump::new();
-    let shard = Shard::new(usize::MAX, snapshot);
-    let mut scratch = shard.scratch.take();
+    let mut scratch = super::scratch::ScratchPool::new(max_headers).take();
     let mut hl = HeaderList::new(&arena);
     for (n, v) in &headers {
         hl.push(arena.alloc_str(n), arena.alloc_str(v));
@@ -705,7 +719,7 @@ async fn one_way_task(
         ignore_error: true,
         fail_on_error_status_code: false,
     };
-    let result = side_request::perform(&shard, &mut scratch, &pending, "", &arena).await;
+    let result = side_request::perform(&pool, &snapshot, &mut scratch, &pending, "", &arena).await;
     if let SendResult::Failed { message, .. } = result {
         crate::debug!("send-one-way-request failed: {message}");
     }

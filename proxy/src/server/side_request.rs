@@ -19,14 +19,16 @@ use crate::http::v1::response::{parse_response, ResponseFraming};
 use super::buffer::{collect, BodyKind, CollectError};
 use super::io::{consume, read_more, write_all, Read};
 use super::scratch::Scratch;
-use super::Shard;
+use crate::snapshot::Snapshot;
+use crate::upstream::Pool;
 
 /// Largest side-response body kept for expressions.
 const MAX_SIDE_BODY: usize = 1 << 20;
 
 /// Performs `send` and returns what `pipeline::after_send` needs.
 pub async fn perform<'a>(
-    shard: &Shard,
+    pool: &Pool,
+    snapshot: &Snapshot,
     s: &mut Scratch,
     send: &PendingSend<'a>,
     default_url: &str,
@@ -54,7 +56,7 @@ pub async fn perform<'a>(
             "send-request: https side requests are not supported yet (issue 6)".into(),
         );
     }
-    let Some(addr) = resolve(shard, target.host, target.port) else {
+    let Some(addr) = resolve(snapshot, target.host, target.port) else {
         return fail(
             "BackendConnectionFailure",
             format!(
@@ -63,13 +65,9 @@ pub async fn perform<'a>(
             ),
         );
     };
-    let mut up = match shard.pool.take(addr) {
+    let mut up = match pool.take(addr) {
         Some(up) => up,
-        None => match shard
-            .pool
-            .connect(addr, shard.snapshot.timeouts.backend_connect)
-            .await
-        {
+        None => match pool.connect(addr, snapshot.timeouts.backend_connect).await {
             Ok(up) => up,
             Err(_) => {
                 return fail(
@@ -113,7 +111,7 @@ pub async fn perform<'a>(
         );
     }
     match read_response(
-        shard,
+        snapshot,
         s,
         &mut up.stream,
         send.method == "HEAD",
@@ -124,7 +122,7 @@ pub async fn perform<'a>(
     {
         Ok((resp, reusable)) => {
             if reusable {
-                shard.pool.put(up);
+                pool.put(up);
             }
             SendResult::Response(resp)
         }
@@ -144,12 +142,11 @@ fn split_url(url: &str) -> Option<(&str, &str)> {
     }
 }
 
-fn resolve(shard: &Shard, host: &str, port: u16) -> Option<SocketAddr> {
+fn resolve(snapshot: &Snapshot, host: &str, port: u16) -> Option<SocketAddr> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Some(SocketAddr::new(ip, port));
     }
-    shard
-        .snapshot
+    snapshot
         .known_hosts
         .iter()
         .find(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port)
@@ -157,14 +154,14 @@ fn resolve(shard: &Shard, host: &str, port: u16) -> Option<SocketAddr> {
 }
 
 async fn read_response<'a>(
-    shard: &Shard,
+    snapshot: &Snapshot,
     s: &mut Scratch,
     stream: &mut monoio::net::TcpStream,
     is_head: bool,
     timeout: Duration,
     arena: &'a Bump,
 ) -> Result<(ResponseState<'a>, bool), SendResult<'a>> {
-    let limits = &shard.snapshot.limits;
+    let limits = &snapshot.limits;
     let deadline = monoio::time::Instant::now() + timeout;
     let timed_out = || SendResult::Failed {
         reason: "Timeout",

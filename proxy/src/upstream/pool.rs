@@ -100,11 +100,6 @@ impl Pool {
         }
     }
 
-    /// Number of idle connections to `addr` (for tests and metrics).
-    pub fn idle_count(&self, addr: SocketAddr) -> usize {
-        self.idle.borrow().get(&addr).map_or(0, Vec::len)
-    }
-
     /// Closes every idle connection (shutdown).
     pub fn clear(&self) {
         self.idle.borrow_mut().clear();

@@ -99,23 +99,7 @@ pub(crate) fn map_get<'a>(m: &'a [(&'a str, &'a [&'a str])], k: &str) -> Option<
 
 fn url_to_string<'a>(u: UrlParts<'a>, rt: &Rt<'_, 'a>) -> &'a str {
     let mut s = BString::new_in(rt.arena);
-    s.push_str(u.scheme);
-    s.push_str("://");
-    s.push_str(u.host);
-    let default_port = match u.scheme {
-        "http" | "ws" => 80,
-        "https" | "wss" => 443,
-        _ => -1,
-    };
-    if u.port != default_port && u.port > 0 {
-        s.push(':');
-        s.push_str(rt.arena.alloc_str(&u.port.to_string()));
-    }
-    s.push_str(u.path);
-    if !u.query.is_empty() {
-        s.push('?');
-        s.push_str(u.query);
-    }
+    let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{u}"));
     s.into_bump_str()
 }
 

@@ -666,22 +666,7 @@ impl<'h, 'a, H: ExprContext<'a>> R<'h, 'a, H> {
             }
             V::Obj(Obj::Url(k)) => {
                 if let Some(u) = self.host.url(k) {
-                    out.push_str(u.scheme);
-                    out.push_str("://");
-                    out.push_str(u.host);
-                    let default = match u.scheme {
-                        "http" | "ws" => 80,
-                        "https" | "wss" => 443,
-                        _ => -1,
-                    };
-                    if u.port != default && u.port > 0 {
-                        let _ = write!(out, ":{}", u.port);
-                    }
-                    out.push_str(u.path);
-                    if !u.query.is_empty() {
-                        out.push('?');
-                        out.push_str(u.query);
-                    }
+                    let _ = write!(out, "{u}");
                 }
             }
             V::Obj(_) => {}
