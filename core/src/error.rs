@@ -43,6 +43,10 @@ pub enum GatewayError {
     BackendProtocol(&'static str),
     /// The gateway is draining for shutdown.
     ShuttingDown,
+    /// The API needs a subscription key and the request carried none.
+    SubscriptionKeyNotFound,
+    /// The key is unknown, inactive or scoped to something else.
+    SubscriptionKeyInvalid,
 }
 
 impl GatewayError {
@@ -59,6 +63,7 @@ impl GatewayError {
             GatewayError::BackendConnectionFailure | GatewayError::BackendProtocol(_) => 502,
             GatewayError::BackendConnectTimeout | GatewayError::BackendTimeout => 504,
             GatewayError::ShuttingDown => 503,
+            GatewayError::SubscriptionKeyNotFound | GatewayError::SubscriptionKeyInvalid => 401,
         }
     }
 
@@ -77,6 +82,8 @@ impl GatewayError {
             GatewayError::BackendTimeout => "Backend service did not respond in time",
             GatewayError::BackendProtocol(_) => "Backend service failed to respond",
             GatewayError::ShuttingDown => "Gateway is shutting down",
+            GatewayError::SubscriptionKeyNotFound => "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",
+            GatewayError::SubscriptionKeyInvalid => "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.",
         }
     }
 
@@ -95,7 +102,9 @@ impl GatewayError {
             | GatewayError::UriTooLong
             | GatewayError::BodyTooLarge
             | GatewayError::VersionNotSupported
-            | GatewayError::OperationNotFound => Side::Client,
+            | GatewayError::OperationNotFound
+            | GatewayError::SubscriptionKeyNotFound
+            | GatewayError::SubscriptionKeyInvalid => Side::Client,
             GatewayError::NoBackendUrl | GatewayError::ShuttingDown => Side::Gateway,
             GatewayError::BackendConnectionFailure
             | GatewayError::BackendConnectTimeout
@@ -108,6 +117,9 @@ impl GatewayError {
     pub fn source(&self) -> &'static str {
         match self {
             GatewayError::OperationNotFound | GatewayError::NoBackendUrl => "configuration",
+            GatewayError::SubscriptionKeyNotFound | GatewayError::SubscriptionKeyInvalid => {
+                "authorization"
+            }
             GatewayError::BackendConnectionFailure
             | GatewayError::BackendConnectTimeout
             | GatewayError::BackendTimeout
@@ -126,6 +138,8 @@ impl GatewayError {
             }
             GatewayError::BackendConnectTimeout | GatewayError::BackendTimeout => "Timeout",
             GatewayError::ShuttingDown => "GatewayShuttingDown",
+            GatewayError::SubscriptionKeyNotFound => "SubscriptionKeyNotFound",
+            GatewayError::SubscriptionKeyInvalid => "SubscriptionKeyInvalid",
             _ => "ClientConnectionFailure",
         }
     }

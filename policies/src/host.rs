@@ -60,4 +60,14 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn respond_with_stored(&mut self, variable: &str) -> bool;
     /// `trace`.
     fn trace(&mut self, source: &str, severity: &str, message: &str);
+    /// validate-jwt's key sets and verified-token cache; `None`: only keys written in
+    /// policies, every token verified.
+    fn jwt_service(&self) -> Option<&'a dyn crate::exchange::JwtService> {
+        None
+    }
+    /// validate-jwt lacks the keys of `url`: true means "wait for them, then run the
+    /// policy again" (once per request); false means decide now.
+    fn await_keys(&mut self, _url: &'a str) -> bool {
+        false
+    }
 }

@@ -111,6 +111,19 @@ fn insn(i: &Insn) -> String {
         Insn::IpFilter { action, ranges } => {
             format!("ip-filter {} {} range(s)", op(action), ranges.len())
         }
+        Insn::ValidateJwt(p) => format!(
+            "{} {} key(s) openid={:?} aud={:?} iss={:?} claims={} fail={}",
+            p.policy,
+            p.keys.keys.len(),
+            p.openid_urls,
+            p.audiences,
+            p.issuers,
+            p.required_claims.len(),
+            p.failed_code
+        ),
+        Insn::AuthenticationBasic { username, .. } => {
+            format!("authentication-basic user={} password=***", op(username))
+        }
         Insn::Forward(s) => format!("forward timeout={:?}", s.timeout),
         Insn::SendRequest(r) => format!(
             "send-request{} {} -> {}",

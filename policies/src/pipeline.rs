@@ -13,6 +13,9 @@ use std::time::Duration;
 use crate::program::{ForwardSettings, Insn, InsnIdx, Program, Section};
 use crate::vm::{self, Failure, Outcome};
 
+const SUBSCRIPTION_KEY_NOT_FOUND: &str = "Access denied due to missing subscription key. \
+     Make sure to include subscription key when making requests to an API.";
+
 /// What the caller does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -25,6 +28,9 @@ pub enum Next {
     Send { resume: InsnIdx },
     /// Wait (`retry` interval), then call [`resume`].
     Wait { delay: Duration, resume: InsnIdx },
+    /// Wait (bounded) for the key set `exchange.awaiting_keys` names, set
+    /// `exchange.waited_for_keys`, then call [`resume`].
+    Keys { resume: InsnIdx },
     /// Send `exchange.response` (its body `None` means: relay the backend's body, or an
     /// empty body when there was no backend call).
     Respond,
@@ -76,6 +82,7 @@ fn run_sections<'a>(
             Outcome::Respond => return Next::Respond,
             Outcome::Wait { delay, resume } => return Next::Wait { delay, resume },
             Outcome::Send { resume } => return Next::Send { resume },
+            Outcome::Keys { resume } => return Next::Keys { resume },
             // The catalog allows forward-request only in backend. A second one after the
             // backend was called (`<base/>` plus an API-level one) is not called twice.
             Outcome::Forward { settings, resume } => {
@@ -224,6 +231,22 @@ pub fn fail<'a>(
     finish(next, ex)
 }
 
+/// A request the gateway refused before inbound ran (a subscription key that does not
+/// pass): `context.LastError` says so (no policy path, scope global) and on-error runs.
+pub fn refuse<'a>(
+    prog: &'a Program,
+    failure: Failure,
+    ex: &mut Exchange<'a>,
+    scratch: &mut ExprScratch,
+) -> Next {
+    let f = Failure {
+        at: InsnIdx(u32::MAX),
+        ..failure
+    };
+    let next = on_error(prog, Section::Inbound, f, ex, scratch);
+    finish(next, ex)
+}
+
 fn on_error<'a>(
     prog: &'a Program,
     section: Section,
@@ -281,7 +304,9 @@ fn run_on_error_from<'a>(
         }
         Outcome::Wait { delay, resume } => Next::Wait { delay, resume },
         Outcome::Send { resume } => Next::Send { resume },
-        Outcome::Done | Outcome::Respond | Outcome::Forward { .. } => Next::Respond,
+        Outcome::Done | Outcome::Respond | Outcome::Forward { .. } | Outcome::Keys { .. } => {
+            Next::Respond
+        }
     }
 }
 
@@ -293,7 +318,10 @@ fn public_message<'p>(prog: &'p Program, f: &'p Failure) -> &'p str {
         Some(Insn::CheckHeader { failed_message, .. }) if f.source == "check-header" => {
             failed_message
         }
+        Some(Insn::ValidateJwt(p)) if f.source == p.policy => crate::vm::jwt::public_message(p, f),
         _ if f.reason == "ExpressionValueEvaluationFailure" => "Internal server error",
+        // APIM's LastError says "this API", the caller reads "an API".
+        _ if f.reason == "SubscriptionKeyNotFound" => SUBSCRIPTION_KEY_NOT_FOUND,
         // A body json-to-xml / xml-to-json could not convert: APIM's unhandled error.
         _ if f.reason == crate::transform::CONVERSION_FAILURE => "Internal server error",
         _ => &f.message,
@@ -309,6 +337,8 @@ fn set_last_error<'a>(prog: &'a Program, section: Section, f: &Failure, ex: &mut
             arena.alloc_str(&o.path) as &str,
             o.policy_id.as_deref().map(|p| arena.alloc_str(p) as &str),
         ),
+        // Refused before any policy ran (see `refuse`).
+        _ if f.at.0 == u32::MAX => ("global", "", None),
         _ => ("", "", None),
     };
     let message: &'a str = arena.alloc_str(&f.message);

@@ -264,6 +264,13 @@ pub enum Insn {
     },
     /// Send the request to the backend (the proxy does the I/O and resumes after it).
     Forward(ForwardSettings),
+    /// `validate-jwt` and `validate-azure-ad-token`.
+    ValidateJwt(Box<JwtPolicy>),
+    /// `authentication-basic`: `Authorization: Basic base64(user:password)` to the backend.
+    AuthenticationBasic {
+        username: Operand,
+        password: Operand,
+    },
     Trace {
         source: Box<str>,
         severity: Box<str>,
@@ -347,4 +354,49 @@ impl Program {
             .iter()
             .all(|i| matches!(i, Insn::Forward(s) if *s == ForwardSettings::default()))
     }
+}
+
+/// Where `validate-jwt` finds the token.
+#[derive(Clone, Debug)]
+pub enum TokenSource {
+    Header(Box<str>),
+    Query(Box<str>),
+    Value(Operand),
+}
+
+/// One `<claim>` of `<required-claims>`.
+#[derive(Clone, Debug)]
+pub struct ClaimRule {
+    pub name: Box<str>,
+    /// `match="any"`: one listed value suffices (default `all`: every listed value).
+    pub any: bool,
+    /// Splits a claim's string value into several values.
+    pub separator: Option<Box<str>>,
+    pub values: Box<[Box<str>]>,
+}
+
+/// A compiled `validate-jwt` (or `validate-azure-ad-token`, which compiles to one).
+#[derive(Clone, Debug)]
+pub struct JwtPolicy {
+    /// The policy name for LastError.Source.
+    pub policy: &'static str,
+    pub source: TokenSource,
+    pub failed_code: u16,
+    pub failed_message: Option<Box<str>>,
+    pub require_expiration_time: bool,
+    /// `require-scheme`: the Authorization header's scheme the token must come with.
+    pub require_scheme: Option<Box<str>>,
+    pub clock_skew_secs: i64,
+    pub output_variable: Option<Box<str>>,
+    /// `<issuer-signing-keys>`.
+    pub keys: tollgate_jwt::KeySet,
+    /// `<openid-config url>`: key sets the proxy fetches.
+    pub openid_urls: Box<[Box<str>]>,
+    pub audiences: Box<[Box<str>]>,
+    pub issuers: Box<[Box<str>]>,
+    pub required_claims: Box<[ClaimRule]>,
+    /// Identifies this policy in the verified-token cache (its source position).
+    pub cache_id: u64,
+    /// Longest token accepted.
+    pub max_token_len: usize,
 }

@@ -32,7 +32,8 @@ use bumpalo::Bump;
 use tollgate_core::config::NamedValue;
 use tollgate_policies::build::{build_program, load_document, load_fragment};
 use tollgate_policies::exchange::{
-    BackendChoice, CallInfo, Exchange, HeaderList, RequestState, ResponseState,
+    BackendChoice, CallInfo, Exchange, HeaderList, ProductInfo, RequestState, ResponseState,
+    SubscriptionInfo,
 };
 use tollgate_policies::expr::ExprScratch;
 use tollgate_policies::pipeline::{self, Next, SendResult};
@@ -191,6 +192,8 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
         region: "local",
         service_name: "tollgate",
         request_id: [7; 16],
+        subscription: subscription_info(&req["subscription"], &arena),
+        product: product_info(&req["product"], &arena),
     };
     // 2026-01-02T03:04:05Z
     let mut ex = Exchange::new(&arena, request, info, 1_767_323_045_000_000, 42);
@@ -205,6 +208,12 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
             Next::Respond => break,
             Next::Wait { delay, resume } => {
                 waits.push(delay.as_millis() as u64);
+                next = pipeline::resume(&program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Next::Keys { resume } => {
+                // No key service here: the policy decides at once the second time.
+                ex.waited_for_keys = true;
                 next = pipeline::resume(&program, resume, &mut ex, &mut scratch);
                 continue;
             }
@@ -550,4 +559,37 @@ fn conformance_corpus() {
         failures.join("\n")
     );
     assert!(total > 0);
+}
+
+/// `request.subscription: { id, name, key, primary-key, secondary-key, start, end }`
+/// (start/end as unix seconds).
+fn subscription_info<'a>(y: &Yaml, arena: &'a Bump) -> Option<SubscriptionInfo<'a>> {
+    if y.is_badvalue() {
+        return None;
+    }
+    let st = |k: &str| &*arena.alloc_str(y[k].as_str().unwrap_or(""));
+    Some(SubscriptionInfo {
+        id: st("id"),
+        name: st("name"),
+        key: st("key"),
+        primary_key: st("primary-key"),
+        secondary_key: st("secondary-key"),
+        start: y["start"].as_i64(),
+        end: y["end"].as_i64(),
+    })
+}
+
+/// `request.product: { id, name, published, subscription-required, approval-required }`.
+fn product_info<'a>(y: &Yaml, arena: &'a Bump) -> Option<ProductInfo<'a>> {
+    if y.is_badvalue() {
+        return None;
+    }
+    let st = |k: &str| &*arena.alloc_str(y[k].as_str().unwrap_or(""));
+    Some(ProductInfo {
+        id: st("id"),
+        name: st("name"),
+        published: y["published"].as_bool().unwrap_or(false),
+        subscription_required: y["subscription-required"].as_bool().unwrap_or(true),
+        approval_required: y["approval-required"].as_bool().unwrap_or(false),
+    })
 }

@@ -49,7 +49,7 @@ pub enum PolicyCommand {
         /// Operation id (default: the API scope alone).
         #[arg(long = "operation", value_name = "ID")]
         operation: Option<String>,
-        /// Product id (product contexts land with issue 4; refused for now).
+        /// Product id: the effective policy in that product's context.
         #[arg(long = "product", value_name = "ID")]
         product: Option<String>,
     },

@@ -4,12 +4,14 @@
 //! io_uring or epoll), `server` accepts connections and runs the per-connection HTTP/1.1
 //! loop (route → forward → relay), `upstream` keeps per-shard keep-alive pools to
 //! backends, `http` holds the zero-copy strict HTTP/1.1 head parsers. `snapshot` turns a
-//! loaded `gateway.yaml` into the immutable state every shard reads. `echo` is the
+//! loaded `gateway.yaml` into the immutable state every shard reads; `jwks` fetches
+//! validate-jwt's signing keys on a control thread and hands each shard its copy. `echo` is the
 //! built-in demo backend used by the embedded default configuration.
 
 pub mod cli;
 pub mod echo;
 pub mod http;
+pub mod jwks;
 pub mod log;
 pub mod runtime;
 pub mod server;

@@ -76,10 +76,6 @@ fn main() -> ExitCode {
 }
 
 fn explain(file: &Path, api: &str, operation: Option<&str>, product: Option<&str>) -> ExitCode {
-    if product.is_some() {
-        eprintln!("error: --product: product contexts are not supported yet (issue 4)");
-        return ExitCode::FAILURE;
-    }
     let loaded = match config::load_file(file) {
         Ok(l) => l,
         Err(e) => {
@@ -106,12 +102,29 @@ fn explain(file: &Path, api: &str, operation: Option<&str>, product: Option<&str
             }
         },
     };
-    match tollgate::snapshot::policies::explain(&loaded, ai, oi) {
+    let pi = match product {
+        None => None,
+        Some(p) => match loaded.config.products.iter().position(|x| x.id == p) {
+            Some(i) if loaded.config.products[i].apis.iter().any(|a| a == api) => Some(i),
+            Some(_) => {
+                eprintln!("error: product `{p}` does not hold API `{api}`");
+                return ExitCode::FAILURE;
+            }
+            None => {
+                eprintln!("error: no product `{p}`");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match tollgate::snapshot::policies::explain(&loaded, pi, ai, oi) {
         Ok((effective, program)) => {
             println!(
-                "<!-- effective policy of api {api}{} -->",
+                "<!-- effective policy of api {api}{}{} -->",
                 operation
                     .map(|o| format!(", operation {o}"))
+                    .unwrap_or_default(),
+                product
+                    .map(|p| format!(", product {p}"))
                     .unwrap_or_default()
             );
             println!(

@@ -107,11 +107,29 @@ const POLICY: &str = r#"
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn count_allocations(policy: &str, template: &str) {
+    count_allocations_with(
+        policy,
+        template,
+        "    subscription-required: false\n",
+        "",
+        "",
+    )
+}
+
+/// `api_keys`: lines added to the API; `extra`: top-level YAML after it; `headers`:
+/// request header lines.
+fn count_allocations_with(
+    policy: &str,
+    template: &str,
+    api_keys: &str,
+    extra: &str,
+    headers: &str,
+) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let backend = start_backend();
     let policy = policy.replace("BACKEND", &backend.to_string());
     let yaml = format!(
-        "apis:\n  - id: a\n    path: a\n    service-url: http://{backend}\n    subscription-required: false\n{policy}    operations:\n      - {{ id: g, method: GET, url-template: \"{template}\" }}\n"
+        "apis:\n  - id: a\n    path: a\n    service-url: http://{backend}\n{api_keys}{policy}    operations:\n      - {{ id: g, method: GET, url-template: \"{template}\" }}\n{extra}"
     );
     let loaded = tollgate_core::config::load_str(&yaml, Path::new("alloc.yaml")).unwrap();
     let snapshot = Arc::new(tollgate::snapshot::Snapshot::build(&loaded).unwrap());
@@ -128,7 +146,8 @@ fn count_allocations(policy: &str, template: &str) {
         .unwrap();
         let mut s = TcpStream::connect(gw.http_addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let req = b"GET /a/items/1?x=y HTTP/1.1\r\nHost: gw\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n\r\n";
+        let req = format!("GET /a/items/1?x=y HTTP/1.1\r\nHost: gw\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n{headers}\r\n");
+        let req = req.as_bytes();
         let mut buf = [0u8; 4096];
         for _ in 0..2000 {
             request(&mut s, req, &mut buf);
@@ -145,10 +164,11 @@ fn count_allocations(policy: &str, template: &str) {
             }
             allocs = allocs.min(ALLOCS.load(Ordering::SeqCst) - before);
         }
-        let path = if policy.is_empty() {
-            "fast path"
-        } else {
-            "policy path"
+        let path = match (policy.is_empty(), headers.is_empty()) {
+            (true, true) => "fast path",
+            (true, false) => "fast path with a subscription key",
+            (false, true) => "policy path",
+            (false, false) => "validate-jwt + subscription key",
         };
         eprintln!("{driver}, {path}: {allocs} heap allocations over {N} proxied requests");
         assert_eq!(
@@ -169,4 +189,58 @@ fn steady_state_proxying_allocates_nothing() {
 #[test]
 fn steady_state_policy_pipeline_allocates_nothing() {
     count_allocations(POLICY, "/items/{id}");
+}
+
+#[test]
+fn steady_state_subscription_key_allocates_nothing() {
+    count_allocations_with(
+        "",
+        "/*",
+        "",
+        "products: [ { id: p, apis: [a] } ]\nsubscriptions: [ { id: s, scope: product/p, primary-key: { value: alloc-key-0123456789 } } ]\n",
+        "Ocp-Apim-Subscription-Key: alloc-key-0123456789\r\n",
+    );
+}
+
+/// validate-jwt (RS256, verified once then cached) behind a subscription key, with a
+/// product policy and two set-headers: the policy path of a typical protected API.
+#[test]
+fn steady_state_validate_jwt_with_subscription_allocates_nothing() {
+    use tollgate_jwt::sign::{fixture, sign, SigningKey};
+    let key = SigningKey::from_pkcs8_pem(fixture("rsa2048-a.pem")).unwrap();
+    let jwk = key.public_jwk();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let token = sign(
+        tollgate_jwt::Alg::RS256,
+        &key,
+        r#"{"kid":"k1"}"#,
+        &format!(r#"{{"iss":"https://idp.test/","aud":"api://a","sub":"alice","exp":{exp}}}"#),
+    )
+    .unwrap();
+    let policy = format!(
+        r#"    policy: |
+      <policies><inbound><base/>
+        <validate-jwt header-name="Authorization">
+          <issuer-signing-keys><key id="k1" n="{}" e="{}"/></issuer-signing-keys>
+          <audiences><audience>api://a</audience></audiences>
+          <issuers><issuer>https://idp.test/</issuer></issuers>
+        </validate-jwt>
+        <set-header name="X-Caller"><value>@(context.Subscription.Id)</value></set-header>
+        <set-header name="Authorization" exists-action="delete"/>
+      </inbound></policies>
+"#,
+        jwk["n"].as_str().unwrap(),
+        jwk["e"].as_str().unwrap()
+    );
+    count_allocations_with(
+        &policy,
+        "/items/{id}",
+        "",
+        "products: [ { id: p, apis: [a] } ]\nsubscriptions: [ { id: s, scope: product/p, primary-key: { value: alloc-key-0123456789 } } ]\n",
+        &format!("Ocp-Apim-Subscription-Key: alloc-key-0123456789\r\nAuthorization: Bearer {token}\r\n"),
+    );
 }

@@ -1,13 +1,11 @@
 //! Keys the config accepts (so their names are settled) but the gateway does not act on
 //! yet. Each is an error that names the issue where it lands — silently ignoring a policy
-//! or a TLS setting would be worse than refusing to start. Subscription keys are the one
-//! exception: a warning, because every API requires them by default.
+//! or a TLS setting would be worse than refusing to start.
 
 use super::model::Config;
 use super::node::{join_index, join_key};
 use super::validate::Checker;
 
-const POLICIES: &str = "product policies apply in product contexts, which land with subscription enforcement (issue 4)";
 const TLS: &str = "TLS lands with issue 6";
 const RATE_LIMITS: &str = "rate limiting lands with issue 5";
 const LATER: &str = "a later issue";
@@ -75,11 +73,6 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
             }
         }
     }
-    for (i, product) in config.products.iter().enumerate() {
-        if product.policy.is_some() {
-            refuse(c, &join_key(&join_index("products", i), "policy"), POLICIES);
-        }
-    }
     if !config.api_version_sets.is_empty() {
         refuse(c, "api-version-sets", LATER);
     }
@@ -95,22 +88,4 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
     if config.logging.as_ref().is_some_and(|l| l.access.is_some()) {
         refuse(c, "logging.access", LATER);
     }
-    subscription_warning(c, config);
-}
-
-/// Said once: keys are parsed and checked but not enforced until issue 4.
-fn subscription_warning(c: &mut Checker<'_>, config: &Config) {
-    let first_api = config.apis.iter().position(|a| a.subscription_required);
-    let at = match first_api {
-        Some(i) => join_index("apis", i),
-        None if !config.subscriptions.is_empty() => "subscriptions".to_owned(),
-        None if !config.products.is_empty() => "products".to_owned(),
-        None => return,
-    };
-    let hint = "until then any caller reaches every API, with or without a key";
-    c.warn(
-        &at,
-        "subscription keys are not enforced yet (issue 4): every API is open",
-        Some(hint.into()),
-    );
 }

@@ -229,6 +229,30 @@ impl Checker<'_> {
                 );
             }
         }
+        let o = &g.openid;
+        for (key, value) in [
+            ("wait", o.wait),
+            ("timeout", o.timeout),
+            ("refresh", o.refresh),
+        ] {
+            if value.is_zero() {
+                self.error(
+                    &join_key("gateway.openid", key),
+                    "must be longer than 0",
+                    None,
+                );
+            }
+        }
+        let authority = o.azure_ad_authority.trim_end_matches('/');
+        if !(authority.starts_with("http://") || authority.starts_with("https://"))
+            || authority.len() <= "https://".len()
+        {
+            self.error(
+                "gateway.openid.azure-ad-authority",
+                format!("`{}` is not an http(s) URL", o.azure_ad_authority),
+                Some("e.g. https://login.microsoftonline.us".into()),
+            );
+        }
     }
 
     fn backends(&mut self, config: &Config) {

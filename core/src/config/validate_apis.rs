@@ -221,10 +221,31 @@ fn products(c: &mut Checker<'_>, config: &Config) {
             c.policy(&join_key(&at, "policy"), policy);
         }
     }
+    // APIM: an API belongs to at most one open product (it gives key-less calls their
+    // product context).
+    let mut open: HashMap<&str, &str> = HashMap::new();
+    for (i, product) in config.products.iter().enumerate() {
+        if product.subscription_required {
+            continue;
+        }
+        for (j, api) in product.apis.iter().enumerate() {
+            if let Some(first) = open.insert(api, &product.id) {
+                c.error(
+                    &join_index(&join_key(&join_index("products", i), "apis"), j),
+                    format!("API `{api}` is already in open product `{first}`"),
+                    Some(
+                        "an API can be in only one product with `subscription-required: false`"
+                            .into(),
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn subscriptions(c: &mut Checker<'_>, config: &Config) {
     let mut ids = HashMap::new();
+    let mut keys: HashMap<String, String> = HashMap::new();
     for (i, sub) in config.subscriptions.iter().enumerate() {
         let at = join_index("subscriptions", i);
         c.unique(&mut ids, &sub.id, &join_key(&at, "id"), "subscription id");
@@ -235,6 +256,36 @@ fn subscriptions(c: &mut Checker<'_>, config: &Config) {
         ] {
             if let Some(source) = source {
                 secret(c, &join_key(&at, key), source);
+                if let Ok(value) = source.resolve(Path::new("")) {
+                    if let Some(other) = keys.insert(value, join_key(&at, key)) {
+                        c.error(
+                            &join_key(&at, key),
+                            format!("the same key as `{other}`"),
+                            Some("every subscription key must be unique".into()),
+                        );
+                    }
+                }
+            }
+        }
+        if sub.primary_key.is_none() && sub.secondary_key.is_none() {
+            c.warn(
+                &at,
+                format!(
+                    "subscription `{}` has no key: no request can use it",
+                    sub.id
+                ),
+                Some("add primary-key and/or secondary-key".into()),
+            );
+        }
+        for (key, date) in [("start-date", &sub.start_date), ("end-date", &sub.end_date)] {
+            if let Some(d) = date {
+                if crate::access::parse_utc(d).is_none() {
+                    c.error(
+                        &join_key(&at, key),
+                        format!("`{d}` is not a UTC date"),
+                        Some("write 2026-01-31 or 2026-01-31T08:00:00Z".into()),
+                    );
+                }
             }
         }
     }

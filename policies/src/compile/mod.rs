@@ -11,6 +11,7 @@ mod concurrency;
 mod control;
 mod cors;
 mod headers;
+mod jwt;
 mod message;
 mod metrics;
 mod retry;
@@ -112,6 +113,9 @@ impl Compiler {
             "send-request" => send::send(self, &ctx, false),
             "send-one-way-request" => send::send(self, &ctx, true),
             "ip-filter" => access::ip_filter(self, &ctx),
+            "validate-jwt" => jwt::validate_jwt(self, &ctx),
+            "validate-azure-ad-token" => jwt::validate_azure_ad_token(self, &ctx),
+            "authentication-basic" => jwt::authentication_basic(self, &ctx),
             "set-variable" => control::set_variable(self, &ctx),
             "choose" => control::choose(self, &ctx),
             "trace" => control::trace(self, &ctx),
@@ -129,8 +133,8 @@ impl Compiler {
             "redirect-content-urls" => transform::redirect_content_urls(self, &ctx),
             other => {
                 let hint = match other {
-                    "validate-jwt" | "validate-azure-ad-token" | "validate-client-certificate" => {
-                        "identity policies land with issue 4"
+                    "validate-client-certificate" | "authentication-certificate" => {
+                        "it needs TLS, which lands with issue 6"
                     }
                     "rate-limit" | "rate-limit-by-key" | "quota" | "quota-by-key" => {
                         "throttling lands with issue 5"
@@ -273,6 +277,9 @@ fn policy_name(name: &str) -> &'static str {
         "json-to-xml",
         "xml-to-json",
         "redirect-content-urls",
+        "validate-jwt",
+        "validate-azure-ad-token",
+        "authentication-basic",
     ];
     NAMES
         .iter()

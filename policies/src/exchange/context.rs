@@ -7,7 +7,48 @@ use crate::expr::{
     UrlParts, Value,
 };
 
-use super::Exchange;
+use super::{Exchange, ProductInfo, SubscriptionInfo};
+
+fn date<'a>(unix: Option<i64>) -> Value<'a> {
+    unix.and_then(|t| DateTime::from_unix_seconds(t, crate::expr::DateKind::Utc))
+        .map_or(Value::Null, Value::DateTime)
+}
+
+fn subscription_field<'a>(sub: Option<SubscriptionInfo<'a>>, field: Field) -> Value<'a> {
+    let Some(sub) = sub else {
+        return Value::Null;
+    };
+    match field {
+        Field::SubscriptionId => Value::Str(sub.id),
+        Field::SubscriptionName => Value::Str(sub.name),
+        Field::SubscriptionKey => Value::Str(sub.key),
+        Field::SubscriptionPrimaryKey => Value::Str(sub.primary_key),
+        Field::SubscriptionSecondaryKey => Value::Str(sub.secondary_key),
+        // Subscriptions are written in the config: they exist from their start date on.
+        Field::SubscriptionCreatedDate => date(sub.start.or(Some(0))),
+        Field::SubscriptionStartDate => date(sub.start),
+        Field::SubscriptionEndDate => date(sub.end),
+        _ => Value::Null,
+    }
+}
+
+fn product_field<'a>(product: Option<ProductInfo<'a>>, field: Field) -> Value<'a> {
+    let Some(p) = product else {
+        return Value::Null;
+    };
+    match field {
+        Field::ProductId => Value::Str(p.id),
+        Field::ProductName => Value::Str(p.name),
+        Field::ProductState => Value::Str(if p.published {
+            "Published"
+        } else {
+            "NotPublished"
+        }),
+        Field::ProductSubscriptionRequired => Value::Bool(p.subscription_required),
+        Field::ProductApprovalRequired => Value::Bool(p.approval_required),
+        _ => Value::Null,
+    }
+}
 
 impl<'a> ExprContext<'a> for Exchange<'a> {
     fn arena(&self) -> &'a Bump {
@@ -134,8 +175,10 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
         match entity {
             Entity::Api | Entity::Operation | Entity::Deployment => true,
             Entity::LastError => self.last_error.is_some(),
-            // Subscriptions and products come with the identity issue (4); users never.
-            Entity::Subscription | Entity::Product | Entity::User => false,
+            Entity::Subscription => self.info.subscription.is_some(),
+            Entity::Product => self.info.product.is_some(),
+            // Users (developer-portal accounts) do not exist at a self-hosted gateway.
+            Entity::User => false,
         }
     }
 
@@ -164,7 +207,20 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
             Field::LastErrorSection => s(e.section),
             Field::LastErrorPath => s(e.path),
             Field::LastErrorPolicyId => s(e.policy_id),
-            _ => Value::Null,
+            Field::SubscriptionId
+            | Field::SubscriptionName
+            | Field::SubscriptionKey
+            | Field::SubscriptionPrimaryKey
+            | Field::SubscriptionSecondaryKey
+            | Field::SubscriptionCreatedDate
+            | Field::SubscriptionStartDate
+            | Field::SubscriptionEndDate => subscription_field(i.subscription, field),
+            Field::ProductId
+            | Field::ProductName
+            | Field::ProductState
+            | Field::ProductSubscriptionRequired
+            | Field::ProductApprovalRequired
+            | Field::ProductSubscriptionLimit => product_field(i.product, field),
         }
     }
 

@@ -211,6 +211,18 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         self.pending_send = Some(send);
     }
 
+    fn jwt_service(&self) -> Option<&'a dyn super::JwtService> {
+        self.jwt
+    }
+
+    fn await_keys(&mut self, url: &'a str) -> bool {
+        if self.waited_for_keys || self.jwt.is_none() {
+            return false;
+        }
+        self.awaiting_keys = Some(url);
+        true
+    }
+
     fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool {
         let granted = self.limiter.is_none_or(|l| l.try_acquire(key, max));
         if granted {

@@ -10,6 +10,7 @@
 mod context;
 mod headers;
 mod host;
+mod jwt;
 
 use std::cell::Cell;
 
@@ -18,6 +19,8 @@ use bumpalo::Bump;
 use crate::expr::{DateKind, DateTime, Value};
 
 pub use headers::HeaderList;
+pub use host::query_pairs;
+pub use jwt::{JwtService, Keys, Verified};
 
 /// Retry policies a program may hold (the compiler refuses more).
 pub const MAX_RETRIES: usize = 16;
@@ -107,6 +110,34 @@ pub struct CallInfo<'a> {
     pub region: &'a str,
     pub service_name: &'a str,
     pub request_id: [u8; 16],
+    /// `context.Subscription`: `None` for a call without one.
+    pub subscription: Option<SubscriptionInfo<'a>>,
+    /// `context.Product`: `None` outside a product context.
+    pub product: Option<ProductInfo<'a>>,
+}
+
+/// The subscription a call came with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SubscriptionInfo<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// The key this request used.
+    pub key: &'a str,
+    pub primary_key: &'a str,
+    pub secondary_key: &'a str,
+    /// Unix seconds, UTC.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+/// The product context a call runs in.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProductInfo<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub published: bool,
+    pub subscription_required: bool,
+    pub approval_required: bool,
 }
 
 /// Where the request goes after set-backend-service.
@@ -139,6 +170,14 @@ pub struct Exchange<'a> {
     pub stored: bumpalo::collections::Vec<'a, ResponseState<'a>>,
     /// The counters `limit-concurrency` uses; without one every slot is granted.
     pub limiter: Option<&'a dyn ConcurrencyLimiter>,
+    /// Key sets and the verified-token cache for `validate-jwt`; without it only keys
+    /// written in the policy work and every token is verified.
+    pub jwt: Option<&'a dyn JwtService>,
+    /// `validate-jwt` is waiting for the keys of this `openid-config` URL (the proxy
+    /// waits a bounded time, then resumes the policy, which then does not wait again).
+    pub awaiting_keys: Option<&'a str>,
+    /// The wait for keys happened already in this request.
+    pub waited_for_keys: bool,
     /// Keys whose slots this request holds; given back when the exchange ends.
     pub held: bumpalo::collections::Vec<'a, &'a str>,
     /// Metrics emitted by `emit-metric`: (namespace, name, value, dimensions).
@@ -186,6 +225,9 @@ impl<'a> Exchange<'a> {
             forwarded_at: None,
             pending_send: None,
             limiter: None,
+            jwt: None,
+            awaiting_keys: None,
+            waited_for_keys: false,
             metrics: bumpalo::collections::Vec::new_in(arena),
             held: bumpalo::collections::Vec::new_in(arena),
             stored: bumpalo::collections::Vec::new_in(arena),

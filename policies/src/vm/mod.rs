@@ -8,6 +8,7 @@
 //! error response or the on-error section.
 
 mod cors;
+pub mod jwt;
 mod retry;
 mod send;
 mod validate;
@@ -44,6 +45,9 @@ pub enum Outcome {
         settings: ForwardSettings,
         resume: InsnIdx,
     },
+    /// `validate-jwt` needs keys the proxy is fetching: wait for them (bounded), then
+    /// resume at `resume` (the same policy, which then does not wait again).
+    Keys { resume: InsnIdx },
     /// A policy failed; the request ends with this error (or runs on-error).
     Failed(Failure),
 }
@@ -117,6 +121,7 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
                     resume: body,
                 }
             }
+            Ok(Step::Keys) => return Outcome::Keys { resume: at },
             Ok(Step::Forward(settings)) => {
                 return Outcome::Forward {
                     settings,
@@ -149,6 +154,8 @@ enum Step {
     Jump(InsnIdx),
     Respond,
     Forward(ForwardSettings),
+    /// Wait for key sets, then run this instruction again.
+    Keys,
 }
 
 fn step<'a, H: PolicyHost<'a>>(
@@ -290,6 +297,10 @@ fn step<'a, H: PolicyHost<'a>>(
             ..
         } => {
             check_header(host, name, *failed_code, *ignore_case, values)?;
+        }
+        Insn::ValidateJwt(p) => return jwt::validate(prog, p, host, scratch),
+        Insn::AuthenticationBasic { username, password } => {
+            return jwt::authentication_basic(prog, username, password, host, scratch)
         }
         Insn::IpFilter { action, ranges } => {
             let allow = match action {

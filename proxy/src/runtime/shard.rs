@@ -76,6 +76,7 @@ pub fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(http, e))?;
     let shutdown = Arc::new(AtomicBool::new(false));
+    let mut links = crate::jwks::start(snapshot.jwt_fetch_urls.clone(), &snapshot.openid, shards);
     let mut listener_fds = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
     for (id, std_listener) in listeners.into_iter().enumerate() {
@@ -88,9 +89,10 @@ pub fn start(
         let cpu = cpus.get(id % cpus.len().max(1)).copied();
         let snapshot = snapshot.clone();
         let shutdown = shutdown.clone();
+        let link = links.get_mut(id).and_then(Option::take);
         let handle = std::thread::Builder::new()
             .name(format!("tollgate-shard-{id}"))
-            .spawn(move || shard_main(id, cpu, std_listener, snapshot, shutdown, choice))
+            .spawn(move || shard_main(id, cpu, std_listener, snapshot, link, shutdown, choice))
             .map_err(StartError::Thread)?;
         threads.push(handle);
     }
@@ -108,6 +110,7 @@ fn shard_main(
     cpu: Option<usize>,
     listener: std::net::TcpListener,
     snapshot: Arc<Snapshot>,
+    link: Option<crate::jwks::Link>,
     shutdown: Arc<AtomicBool>,
     choice: DriverChoice,
 ) -> Option<Driver> {
@@ -116,8 +119,10 @@ fn shard_main(
             crate::warn!("shard {id}: cannot pin to CPU {cpu}: {e}");
         }
     }
+    let mut link = link;
     let run = driver::block_on(choice, URING_ENTRIES, |driver| {
         let shutdown = shutdown.clone();
+        let link = link.take();
         async move {
             let listener = match monoio::net::TcpListener::from_std(listener) {
                 Ok(l) => l,
@@ -130,7 +135,7 @@ fn shard_main(
                 "shard {id} started on CPU {} with the {driver} driver",
                 cpu.map_or("any".to_string(), |c| c.to_string())
             );
-            let shard = Rc::new(Shard::new(id, snapshot));
+            let shard = Rc::new(Shard::new(id, snapshot, link));
             serve_shard(shard, listener, &shutdown).await;
         }
     });

@@ -15,6 +15,7 @@ use tollgate_core::routing::{ApiIdx, OpIdx, RouteMatch};
 use crate::http::v1::request::{parse_request, BodyFraming, HeadError, RequestHead};
 
 use super::forward::{forward, Exchange};
+use super::identify::{identify, Identity};
 use super::io::{consume, read_more, write_all, Read};
 use super::respond::send_error;
 use super::scratch::Scratch;
@@ -170,7 +171,11 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
                         op: OpIdx(u32::MAX),
                         rest_start,
                     };
-                    return super::policy::serve(shard, c, s, &head, route, program).await;
+                    let anonymous = Identity::anonymous();
+                    return super::policy::serve(
+                        shard, c, s, &head, route, program, &anonymous, None,
+                    )
+                    .await;
                 }
             }
         }
@@ -188,14 +193,34 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
     ) else {
         return reject(c, s, &head, GatewayError::NoBackendUrl).await;
     };
-    if let Some(program) = &snap.programs.operations[route.api.0 as usize][route.op.0 as usize] {
-        return super::policy::serve(shard, c, s, &head, route, program).await;
+    let (identity, verdict) = identify(
+        &snap.access,
+        route.api.0,
+        &c.buf,
+        &head,
+        &s.req_headers,
+        unix_now(),
+    );
+    if let Err(refused) = verdict {
+        // APIM runs on-error for a refused key, in the API's (not a product's) context.
+        return match snap.programs.select(None, route.api.0, route.op.0) {
+            Some(program) => {
+                super::policy::serve(shard, c, s, &head, route, program, &identity, Some(refused))
+                    .await
+            }
+            None => reject(c, s, &head, refused).await,
+        };
+    }
+    let product = identity.caller.product;
+    if let Some(program) = snap.programs.select(product, route.api.0, route.op.0) {
+        return super::policy::serve(shard, c, s, &head, route, program, &identity, None).await;
     }
     let exchange = Exchange {
         head: &head,
         route,
         service,
         addr,
+        query_cut: identity.query_cut,
     };
     forward(shard, c, s, exchange).await
 }
@@ -212,6 +237,13 @@ async fn reject(c: &mut Client, s: &mut Scratch, head: &RequestHead, err: Gatewa
     } else {
         Next::Close
     }
+}
+
+/// Wall-clock seconds, for subscription start and end dates.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn head_error(e: HeadError) -> GatewayError {

@@ -38,6 +38,8 @@ pub struct Exchange<'a> {
     pub route: RouteMatch,
     pub service: &'a ServiceUrl,
     pub addr: SocketAddr,
+    /// The subscription key's query parameter, left out of the forwarded query.
+    pub query_cut: Option<std::ops::Range<usize>>,
 }
 
 /// What we remember of the request once its head bytes are consumed.
@@ -76,6 +78,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         service: x.service,
         rest: &head.path.get(&c.buf)[x.route.rest_start..],
         query: head.query.map(|q| q.get(&c.buf)),
+        query_cut: x.query_cut.clone(),
         client_ip: c.peer.ip(),
         forwarded: &snap.forwarded,
     };

@@ -12,6 +12,9 @@ use super::{connection, Shard};
 /// listening socket down, which wakes the pending accept), then drains: idle
 /// connections close now, busy ones after their response, all within `shutdown-grace`.
 pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &AtomicBool) {
+    if shard.jwt.has_sources() {
+        monoio::spawn(poll_keys(shard.clone()));
+    }
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
@@ -44,4 +47,12 @@ pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &Ato
         );
     }
     shard.pool.clear();
+}
+
+/// Takes in new validate-jwt key sets from the control thread, until the shard drains.
+async fn poll_keys(shard: Rc<Shard>) {
+    while !shard.drain.draining() {
+        shard.jwt.poll();
+        monoio::time::sleep(crate::jwks::shard::POLL).await;
+    }
 }

@@ -8,6 +8,7 @@
 mod buffer;
 mod connection;
 mod forward;
+mod identify;
 pub(crate) mod io;
 mod linger;
 mod listener;
@@ -43,13 +44,20 @@ pub struct Shard {
     pub arenas: scratch::ArenaPool,
     /// `limit-concurrency` counters of this shard.
     pub concurrency: Concurrency,
+    /// validate-jwt key sets and verified tokens of this shard.
+    pub jwt: crate::jwks::ShardJwt,
     /// Seed state for request ids and `Guid.NewGuid()` (xorshift; not for secrets).
     random: std::cell::Cell<u64>,
 }
 
 impl Shard {
-    pub fn new(id: usize, snapshot: Arc<Snapshot>) -> Shard {
+    pub fn new(id: usize, snapshot: Arc<Snapshot>, keys: Option<crate::jwks::Link>) -> Shard {
         Shard {
+            jwt: crate::jwks::ShardJwt::new(
+                snapshot.jwt_sources.clone(),
+                snapshot.openid.min_refresh,
+                keys,
+            ),
             id,
             pool: std::rc::Rc::new(Pool::new(snapshot.pool)),
             scratch: scratch::ScratchPool::new(snapshot.limits.max_headers),

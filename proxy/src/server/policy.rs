@@ -16,7 +16,8 @@ use bumpalo::Bump;
 use tollgate_core::error::GatewayError;
 use tollgate_core::routing::{RouteMatch, ServiceUrl, UrlRef};
 use tollgate_policies::exchange::{
-    BackendChoice, CallInfo, Exchange, HeaderList, RequestState, ResponseState,
+    BackendChoice, CallInfo, Exchange, HeaderList, ProductInfo, RequestState, ResponseState,
+    SubscriptionInfo,
 };
 use tollgate_policies::pipeline::{self, Next as Flow, SendResult};
 use tollgate_policies::program::Program;
@@ -24,11 +25,11 @@ use tollgate_policies::vm::Failure;
 
 use crate::http::v1::chunked::ChunkedScanner;
 use crate::http::v1::request::{BodyFraming, RequestHead};
-use crate::http::v1::HeaderSpan;
 
 use super::buffer::{collect, BodyKind, CollectError};
 use super::connection::{Client, Next};
 use super::forward::{exchange, send_response_body, take_buffered_body, Failed, ReqInfo};
+use super::identify::Identity;
 use super::io::{consume, write_all};
 use super::relay::Framing;
 use super::request_head::is_hop_by_hop;
@@ -40,6 +41,9 @@ use super::Shard;
 /// Largest body a policy may buffer (request bodies also obey `max-body-bytes`).
 const POLICY_BODY_LIMIT: u64 = 16 << 20;
 
+/// Runs `program` for the request. `refused`: the subscription key did not pass, so only
+/// on-error runs (APIM lets it change the 401).
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     shard: &Shard,
     c: &mut Client,
@@ -47,9 +51,11 @@ pub async fn serve(
     head: &RequestHead,
     route: RouteMatch,
     program: &Arc<Program>,
+    identity: &Identity,
+    refused: Option<GatewayError>,
 ) -> Next {
     let arena = shard.arenas.take();
-    let next = run(shard, c, s, head, route, program, &arena).await;
+    let next = run(shard, c, s, head, route, program, identity, refused, &arena).await;
     shard.arenas.put(arena);
     next
 }
@@ -62,11 +68,13 @@ async fn run(
     head: &RequestHead,
     route: RouteMatch,
     program: &Arc<Program>,
+    identity: &Identity,
+    refused: Option<GatewayError>,
     arena: &Bump,
 ) -> Next {
     let snap = &shard.snapshot;
     let info = ReqInfo::of(head, &c.buf);
-    let mut ex = new_exchange(shard, c, &s.req_headers, &s.params, head, route, arena);
+    let mut ex = new_exchange(shard, c, s, head, route, identity, arena);
     let has_body = head.framing != BodyFraming::None;
     consume(&mut c.buf, head.head_len);
     let mut scratch = tollgate_policies::expr::ExprScratch::default();
@@ -74,7 +82,7 @@ async fn run(
     let mut backend_answer = None;
     // Whether the client's body went to the backend (else it is unread: close after).
     let mut body_sent = !has_body;
-    if program.reads_request_body && has_body {
+    if program.reads_request_body && has_body && refused.is_none() {
         // A policy reads the body (or buffer-request-body): read it all, bounded.
         if info.expect_continue {
             s.out.clear();
@@ -110,7 +118,19 @@ async fn run(
             Err(_) => return Next::Close,
         }
     }
-    let mut flow = pipeline::start(program, &mut ex, &mut scratch);
+    let mut flow = match refused {
+        Some(err) => {
+            let failure = Failure {
+                status: err.status(),
+                message: err.message().replace("to an API", "to this API"),
+                source: err.source(),
+                reason: err.reason(),
+                at: tollgate_policies::program::InsnIdx(0),
+            };
+            pipeline::refuse(program, failure, &mut ex, &mut scratch)
+        }
+        None => pipeline::start(program, &mut ex, &mut scratch),
+    };
     let mut redirects = 0u32;
     // After a redirect the request path is the Location's, not relative to a base path.
     let mut absolute_path = false;
@@ -119,6 +139,15 @@ async fn run(
             Flow::Respond => break,
             Flow::Wait { delay, resume } => {
                 monoio::time::sleep(delay).await;
+                flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Flow::Keys { resume } => {
+                // validate-jwt lacks keys (first fetch, or an unknown kid): wait for the
+                // control thread, bounded, then decide.
+                let url = ex.awaiting_keys.unwrap_or("");
+                shard.jwt.wait(url, snap.openid.wait).await;
+                ex.waited_for_keys = true;
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
@@ -545,12 +574,13 @@ fn text<'a>(arena: &'a Bump, bytes: &[u8]) -> &'a str {
 fn new_exchange<'a>(
     shard: &'a Shard,
     c: &Client,
-    req_headers: &[HeaderSpan],
-    params: &[tollgate_core::routing::ParamMatch],
+    s: &Scratch,
     head: &RequestHead,
     route: RouteMatch,
+    identity: &Identity,
     arena: &'a Bump,
 ) -> Exchange<'a> {
+    let (req_headers, params) = (&s.req_headers[..], &s.params[..]);
     let snap = &shard.snapshot;
     let buf = &c.buf;
     let path_full = head.path.get(buf);
@@ -582,7 +612,19 @@ fn new_exchange<'a>(
         matched_query.push(&*arena.alloc_str(&q.name));
     }
     let rest = text(arena, &path_full[route.rest_start..]);
-    let query = text(arena, query_raw);
+    let original_query = text(arena, query_raw);
+    // The subscription key's query parameter is not part of the forwarded URL.
+    let query = match &identity.query_cut {
+        Some(cut) => {
+            let (before, after) = super::identify::cut_query(query_raw, cut);
+            let mut q =
+                bumpalo::collections::Vec::with_capacity_in(before.len() + after.len(), arena);
+            q.extend_from_slice(before);
+            q.extend_from_slice(after);
+            text(arena, &q)
+        }
+        None => original_query,
+    };
     let host = head.host.map_or("", |h| text(arena, h.get(buf)));
     let mut ip = bumpalo::collections::String::new_in(arena);
     let _ = write!(ip, "{}", c.peer.ip());
@@ -597,7 +639,7 @@ fn new_exchange<'a>(
         body: None,
         ip: ip.into_bump_str(),
         original_path: text(arena, path_full),
-        original_query: query,
+        original_query,
         matched: matched.into_bump_slice(),
         matched_query_names: matched_query.into_bump_slice(),
     };
@@ -626,12 +668,35 @@ fn new_exchange<'a>(
         region: "",
         service_name: "tollgate",
         request_id: shard.request_id(),
+        subscription: identity.caller.subscription.and_then(|(i, _)| {
+            let sub = snap.access.subscriptions.get(i as usize)?;
+            Some(SubscriptionInfo {
+                id: &sub.id,
+                name: &sub.name,
+                key: text(arena, identity.key()),
+                primary_key: sub.primary_key.as_deref().unwrap_or(""),
+                secondary_key: sub.secondary_key.as_deref().unwrap_or(""),
+                start: sub.start,
+                end: sub.end,
+            })
+        }),
+        product: identity.caller.product.and_then(|p| {
+            let p = snap.access.products.get(p as usize)?;
+            Some(ProductInfo {
+                id: &p.id,
+                name: &p.name,
+                published: p.published,
+                subscription_required: p.subscription_required,
+                approval_required: p.approval_required,
+            })
+        }),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
     let mut ex = Exchange::new(arena, request, info, now, shard.random_seed());
     ex.limiter = Some(&shard.concurrency);
+    ex.jwt = Some(&shard.jwt);
     ex
 }
 

@@ -51,6 +51,8 @@ pub struct Target<'a> {
     /// Path relative to the API (`/orders/5`), may be empty.
     pub rest: &'a [u8],
     pub query: Option<&'a [u8]>,
+    /// A range of `query` to leave out (the subscription key parameter).
+    pub query_cut: Option<std::ops::Range<usize>>,
     pub client_ip: IpAddr,
     pub forwarded: &'a Forwarded,
 }
@@ -70,9 +72,20 @@ pub fn write(
         out.push(b'/');
     }
     out.extend_from_slice(t.rest);
-    if let Some(q) = t.query {
-        out.push(b'?');
-        out.extend_from_slice(q);
+    match (t.query, &t.query_cut) {
+        (Some(q), Some(cut)) => {
+            let (before, after) = super::identify::cut_query(q, cut);
+            if !before.is_empty() || !after.is_empty() {
+                out.push(b'?');
+                out.extend_from_slice(before);
+                out.extend_from_slice(after);
+            }
+        }
+        (Some(q), None) => {
+            out.push(b'?');
+            out.extend_from_slice(q);
+        }
+        (None, _) => {}
     }
     out.extend_from_slice(if head.minor_version == 0 {
         b" HTTP/1.0\r\n"

@@ -6,6 +6,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use tollgate_core::access::Access;
 use tollgate_core::config::{Config, Forwarded, Limits, Loaded};
 use tollgate_core::routing::{RouteError, RouteTable};
 
@@ -37,6 +38,12 @@ pub struct Snapshot {
     pub known_hosts: Vec<(String, u16, SocketAddr)>,
     /// `gateway.name` (`context.Deployment.GatewayId`).
     pub gateway_name: String,
+    /// Subscriptions, products and the key index.
+    pub access: Access,
+    /// `openid-config` URLs the policies name (as written) and where each is fetched.
+    pub jwt_sources: Vec<String>,
+    pub jwt_fetch_urls: Vec<String>,
+    pub openid: tollgate_core::config::OpenId,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -73,6 +80,14 @@ impl Snapshot {
         let programs = policies::compile(loaded).map_err(|policies| SnapshotError {
             routes: Vec::new(),
             policies,
+        })?;
+        let access = Access::build(config).map_err(|message| SnapshotError {
+            routes: vec![RouteError {
+                key_path: "subscriptions".into(),
+                message,
+                hint: "check the subscription's scope and keys".into(),
+            }],
+            policies: Vec::new(),
         })?;
         let mut errors = Vec::new();
         let mut api_backends = Vec::with_capacity(routes.apis.len());
@@ -127,6 +142,42 @@ impl Snapshot {
             });
         }
         let g = &config.gateway;
+        let jwt_sources = crate::jwks::sources(
+            programs
+                .operations
+                .iter()
+                .flatten()
+                .chain(programs.apis.iter())
+                .chain(
+                    programs
+                        .products
+                        .iter()
+                        .flatten()
+                        .flatten()
+                        .flat_map(|p| p.operations.iter()),
+                )
+                .flatten()
+                .map(|p| &**p),
+        );
+        let jwt_fetch_urls: Vec<String> = jwt_sources
+            .iter()
+            .map(|u| crate::jwks::fetch_url(u, &g.openid))
+            .collect();
+        for (written, fetched) in jwt_sources.iter().zip(&jwt_fetch_urls) {
+            if let Err(message) = crate::jwks::fetch::split_url(fetched) {
+                errors.push(RouteError {
+                    key_path: "policies".into(),
+                    message: format!("openid-config `{written}`: {message}"),
+                    hint: "serve the OpenID configuration over http:// for now, or list the keys in issuer-signing-keys".into(),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(SnapshotError {
+                routes: errors,
+                policies: Vec::new(),
+            });
+        }
         let known_hosts = known_hosts(&routes, &api_backends, &backends);
         Ok(Snapshot {
             routes,
@@ -153,6 +204,10 @@ impl Snapshot {
             known_hosts,
             backends,
             gateway_name: g.name.clone(),
+            access,
+            jwt_sources,
+            jwt_fetch_urls,
+            openid: g.openid.clone(),
         })
     }
 }

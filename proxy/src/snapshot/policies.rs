@@ -1,7 +1,8 @@
-//! Compiling the policies of `gateway.yaml`: one program per (API, operation).
+//! Compiling the policies of `gateway.yaml`: one program per (API, operation), and one
+//! per (product, API, operation) for products with a policy of their own.
 //!
-//! Documents are loaded once (global, fragments, each API, each operation), then merged
-//! and compiled per operation. Operations without a policy of their own share their
+//! Documents are loaded once (global, fragments, each product, each API, each
+//! operation), then merged and compiled per operation. Operations without a policy of their own share their
 //! API's program; an API where nothing but the default `forward-request` runs gets no
 //! program at all, so its requests take the zero-copy fast path.
 
@@ -21,11 +22,39 @@ pub struct Programs {
     /// Per API, its program without an operation scope: what runs for a CORS preflight
     /// (an OPTIONS request no operation matches).
     pub apis: Vec<Option<Arc<Program>>>,
+    /// `products[product][api]`: the programs of a product context, for products with a
+    /// policy and APIs they hold; `None` means the context adds nothing (use the above).
+    pub products: Vec<Vec<Option<ProductPrograms>>>,
+}
+
+/// One API's programs in one product's context.
+#[derive(Debug, Default)]
+pub struct ProductPrograms {
+    /// Per operation; `None` is the fast path.
+    pub operations: Vec<Option<Arc<Program>>>,
+}
+
+impl Programs {
+    /// The program of an operation in an optional product context.
+    pub fn select(&self, product: Option<u32>, api: u32, op: u32) -> Option<&Arc<Program>> {
+        let in_product =
+            product.and_then(|p| self.products.get(p as usize)?.get(api as usize)?.as_ref());
+        match in_product {
+            Some(pp) => pp.operations.get(op as usize)?.as_ref(),
+            None => self
+                .operations
+                .get(api as usize)?
+                .get(op as usize)?
+                .as_ref(),
+        }
+    }
 }
 
 /// Every policy document of a configuration, loaded once.
 pub struct Sources {
     global: Option<Document>,
+    /// Per product, its document.
+    products: Vec<Option<Document>>,
     /// Per API: its document and its operations' documents.
     apis: Vec<(Option<Document>, Vec<Option<Document>>)>,
     fragments: BTreeMap<String, Fragment>,
@@ -71,6 +100,16 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
             (doc, ops)
         })
         .collect();
+    let products = config
+        .products
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            p.policy
+                .as_deref()
+                .and_then(|t| load(&format!("products[{i}].policy"), t))
+        })
+        .collect();
     let mut fragments = BTreeMap::new();
     for (id, text) in &config.policies.fragments {
         let key = format!("policies.fragments.{id}");
@@ -86,6 +125,7 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
     if errors.is_empty() {
         Ok(Sources {
             global,
+            products,
             apis,
             fragments,
         })
@@ -101,6 +141,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
     for (api_doc, op_docs) in &src.apis {
         let api_program = build(
             &src.global,
+            None,
             api_doc.as_ref(),
             None,
             &src.fragments,
@@ -111,6 +152,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
             let program = match op_doc {
                 Some(op) => build(
                     &src.global,
+                    None,
                     api_doc.as_ref(),
                     Some(op),
                     &src.fragments,
@@ -122,6 +164,34 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
         }
         programs.operations.push(ops);
         programs.apis.push(api_program);
+    }
+    for (p, product) in loaded.config.products.iter().enumerate() {
+        let mut per_api: Vec<Option<ProductPrograms>> = (0..src.apis.len()).map(|_| None).collect();
+        let Some(product_doc) = src.products[p].as_ref() else {
+            programs.products.push(per_api);
+            continue;
+        };
+        for api_id in &product.apis {
+            let Some(a) = loaded.config.apis.iter().position(|x| &x.id == api_id) else {
+                continue;
+            };
+            let (api_doc, op_docs) = &src.apis[a];
+            let operations = op_docs
+                .iter()
+                .map(|op| {
+                    build(
+                        &src.global,
+                        Some(product_doc),
+                        api_doc.as_ref(),
+                        op.as_ref(),
+                        &src.fragments,
+                        &mut errors,
+                    )
+                })
+                .collect();
+            per_api[a] = Some(ProductPrograms { operations });
+        }
+        programs.products.push(per_api);
     }
     let emits = programs
         .apis
@@ -147,6 +217,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
 /// `tollgate policy explain`.
 pub fn explain(
     loaded: &Loaded,
+    product: Option<usize>,
     api: usize,
     operation: Option<usize>,
 ) -> Result<(Effective, Program), Vec<PolicyError>> {
@@ -157,7 +228,9 @@ pub fn explain(
         .and_then(Option::as_ref);
     let scopes = Scopes {
         global: src.global.as_ref(),
-        product: None,
+        product: product
+            .and_then(|p| src.products.get(p))
+            .and_then(Option::as_ref),
         api: api_doc.as_ref(),
         operation: op_doc,
         fragments: &src.fragments,
@@ -167,17 +240,18 @@ pub fn explain(
 
 fn build(
     global: &Option<Document>,
+    product: Option<&Document>,
     api: Option<&Document>,
     operation: Option<&Document>,
     fragments: &BTreeMap<String, Fragment>,
     errors: &mut Vec<PolicyError>,
 ) -> Option<Arc<Program>> {
-    if global.is_none() && api.is_none() && operation.is_none() {
+    if global.is_none() && product.is_none() && api.is_none() && operation.is_none() {
         return None;
     }
     let scopes = Scopes {
         global: global.as_ref(),
-        product: None,
+        product,
         api,
         operation,
         fragments,

@@ -117,6 +117,10 @@ pub struct Subscription {
     pub state: SubscriptionState,
     #[serde(default)]
     pub allow_tracing: bool,
+    /// ISO 8601 UTC (`2026-01-31` or `2026-01-31T08:00:00Z`): keys work from then on.
+    pub start_date: Option<String>,
+    /// ISO 8601 UTC: keys stop working then (APIM's expiration date).
+    pub end_date: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -28,6 +28,14 @@ pub const DEFAULT_BACKEND_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_IDLE_PER_BACKEND: usize = 64;
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Where `validate-azure-ad-token` finds a tenant's OpenID configuration.
+pub const DEFAULT_AZURE_AD_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// APIM keeps fetched signing keys an hour.
+pub const DEFAULT_OPENID_REFRESH: Duration = Duration::from_secs(3600);
+/// APIM refetches keys for an unknown `kid` at most every 5 minutes.
+pub const DEFAULT_OPENID_MIN_REFRESH: Duration = Duration::from_secs(300);
+pub const DEFAULT_OPENID_WAIT: Duration = Duration::from_secs(3);
+pub const DEFAULT_OPENID_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
@@ -42,6 +50,7 @@ pub struct Gateway {
     pub timeouts: Timeouts,
     pub forwarded: Forwarded,
     pub pool: Pool,
+    pub openid: OpenId,
 }
 
 impl Default for Gateway {
@@ -56,6 +65,7 @@ impl Default for Gateway {
             timeouts: Timeouts::default(),
             forwarded: Forwarded::default(),
             pool: Pool::default(),
+            openid: OpenId::default(),
         }
     }
 }
@@ -268,6 +278,41 @@ impl Default for Pool {
         Pool {
             max_idle_per_backend: DEFAULT_MAX_IDLE_PER_BACKEND,
             idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// Fetching the signing keys of `openid-config` URLs (validate-jwt,
+/// validate-azure-ad-token), off the request path.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OpenId {
+    /// Replaces `https://login.microsoftonline.com` in validate-azure-ad-token's URLs
+    /// (a sovereign cloud, or a local identity provider in tests).
+    pub azure_ad_authority: String,
+    /// How long keys are kept when the server does not say (`Cache-Control: max-age`).
+    #[serde(with = "crate::config::duration")]
+    pub refresh: Duration,
+    /// A token with an unknown `kid` fetches the keys again at most this often.
+    #[serde(with = "crate::config::duration")]
+    pub min_refresh: Duration,
+    /// How long a request waits for keys that are not there yet (first fetch, unknown
+    /// `kid`) before it fails closed with 401.
+    #[serde(with = "crate::config::duration")]
+    pub wait: Duration,
+    /// Time limit of one fetch.
+    #[serde(with = "crate::config::duration")]
+    pub timeout: Duration,
+}
+
+impl Default for OpenId {
+    fn default() -> Self {
+        OpenId {
+            azure_ad_authority: DEFAULT_AZURE_AD_AUTHORITY.to_owned(),
+            refresh: DEFAULT_OPENID_REFRESH,
+            min_refresh: DEFAULT_OPENID_MIN_REFRESH,
+            wait: DEFAULT_OPENID_WAIT,
+            timeout: DEFAULT_OPENID_TIMEOUT,
         }
     }
 }

@@ -130,10 +130,7 @@ fn full_example_loads() {
     assert_eq!(loaded.origin, path);
     assert_eq!(loaded.base_dir(), dir.0.as_path());
 
-    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
-    assert!(loaded.warnings[0]
-        .message
-        .contains("not enforced yet (issue 4)"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(
         loaded.locate("apis[1].operations[0].url-template"),
         Some(Location { line: 46, col: 43 })

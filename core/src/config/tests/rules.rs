@@ -276,7 +276,6 @@ fn unsupported_features_are_loud() {
         ("apis[0].api-version-set-id", "a later issue"),
         ("apis[0].api-revision", "a later issue"),
         ("apis[0].is-current", "a later issue"),
-        ("products[0].policy", "issue 4"),
         ("api-version-sets", "a later issue"),
         ("rate-limits", "issue 5"),
         ("cache", "a later issue"),
@@ -298,34 +297,17 @@ fn unsupported_features_are_loud() {
 }
 
 #[test]
-fn subscription_warning_is_said_once() {
-    let yaml = "apis:\n  - { id: a, path: a }\n  - { id: b, path: b }\nproducts: [ { id: p, apis: [a] } ]\n\
-                subscriptions: [ { id: s, scope: product/p, primary-key: { value: k } } ]\n";
+fn a_subscription_without_keys_is_a_warning() {
+    let yaml = "apis:\n  - { id: a, path: a }\nproducts: [ { id: p, apis: [a] } ]\n\
+                subscriptions: [ { id: s, scope: product/p, primary-key: { value: k } }, { id: t, scope: all-apis } ]\n";
     let loaded = ok(yaml);
-    assert_eq!(loaded.warnings.len(), 1);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     assert_eq!(
         loaded.warnings[0].message,
-        "subscription keys are not enforced yet (issue 4): every API is open"
+        "subscription `t` has no key: no request can use it"
     );
-    assert_eq!(loaded.warnings[0].key_path, "apis[0]");
-    assert!(
-        ok("apis:\n  - { id: a, path: a, subscription-required: false }\n")
-            .warnings
-            .is_empty()
-    );
-    assert_eq!(
-        ok("subscriptions: [ { id: s, scope: all-apis } ]\n")
-            .warnings
-            .len(),
-        1
-    );
-    assert_eq!(
-        ok("logging: { level: error }\n")
-            .config
-            .logging
-            .map(|l| l.level),
-        Some(LogLevel::Error)
-    );
+    assert_eq!(loaded.warnings[0].key_path, "subscriptions[1]");
+    assert!(ok("apis:\n  - { id: a, path: a }\n").warnings.is_empty());
 }
 
 #[test]
@@ -367,4 +349,15 @@ fn structural_errors_come_first() {
     );
     let errs = errors(&yaml);
     assert_eq!(errs.len(), 1, "{}", ConfigErrors(errs.clone()));
+}
+
+#[test]
+fn openid_settings_must_be_usable() {
+    let errs = errors("gateway:\n  openid: { wait: 0s, azure-ad-authority: login.example }\n");
+    find(&errs, "gateway.openid.wait", "must be longer than 0");
+    find(
+        &errs,
+        "gateway.openid.azure-ad-authority",
+        "is not an http(s) URL",
+    );
 }

@@ -113,6 +113,7 @@ gateway:
   timeouts: { client-header: 10s, keepalive-idle: 75s, backend-connect: 5s, backend-response: 5m, shutdown-grace: 30s }
   forwarded: { x-forwarded-for: true, x-forwarded-proto: true, x-forwarded-host: true, preserve-host: false }
   pool: { max-idle-per-backend: 64, idle-timeout: 1m }
+  openid: { azure-ad-authority: "http://127.0.0.1:9", refresh: 1h, min-refresh: 5m, wait: 3s, timeout: 5s }
 named-values:
   a: { value: x, secret: true }
   b: { env: TOLLGATE_TEST_DOCS_UNSET }
@@ -149,7 +150,7 @@ apis:
 products:
   - { id: p, display-name: P, description: d, apis: [a], subscription-required: true, approval-required: false, state: published, policy: "<policies/>" }
 subscriptions:
-  - { id: s, display-name: S, scope: all-apis, primary-key: { value: k }, secondary-key: { env: TOLLGATE_TEST_DOCS_UNSET }, state: active, allow-tracing: false }
+  - { id: s, display-name: S, scope: all-apis, primary-key: { value: k }, secondary-key: { env: TOLLGATE_TEST_DOCS_UNSET }, state: active, allow-tracing: false, start-date: '2026-01-01', end-date: '2027-01-01T00:00:00Z' }
   - { id: t, scope: all-apis, primary-key: { env: TOLLGATE_TEST_DOCS_UNSET }, secondary-key: { file: k.txt } }
   - { id: u, scope: all-apis, primary-key: { file: k.txt }, secondary-key: { value: k } }
 policies: { global: "<policies/>", fragments: { f: "<fragment/>" } }
