@@ -32,7 +32,22 @@ pub fn load_fragment(
 
 /// Merges the scopes of one (operation, product context) and compiles the result.
 pub fn build_program(scopes: &Scopes<'_>) -> Result<(Program, Effective), Vec<PolicyError>> {
+    build_program_with(scopes, &CompileOptions::default())
+}
+
+/// What compilation needs from the configuration besides the policy documents.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// `certificates:` by id, as verification keys (validate-jwt `certificate-id`).
+    pub certificates: BTreeMap<String, tollgate_jwt::Key>,
+}
+
+/// [`build_program`] with the configuration's certificates.
+pub fn build_program_with(
+    scopes: &Scopes<'_>,
+    options: &CompileOptions,
+) -> Result<(Program, Effective), Vec<PolicyError>> {
     let effective = xml::merge(scopes)?;
-    let program = crate::compile::compile(&effective)?;
+    let program = crate::compile::compile_with(&effective, options)?;
     Ok((program, effective))
 }

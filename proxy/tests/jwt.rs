@@ -484,3 +484,98 @@ apis:
     }
     assert!(idp.jwks_fetches() >= 1);
 }
+
+#[test]
+fn keys_are_fetched_over_https_from_a_provider_with_a_private_ca() {
+    let key = SigningKey::generate(Alg::ES256).unwrap();
+    let idp = Idp::start_tls(&jwks(&[jwk(&key, "k")]));
+    let be = Backend::start(Reply::Normal);
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+    let token = sign(Alg::ES256, &key, r#"{"kid":"k"}"#, &claims(json!({}))).unwrap();
+    let gw = gateway(
+        &be,
+        &idp.openid_url(),
+        &format!("  openid: {{ ca: {ca} }}\n"),
+    );
+    let t = call(&gw, &token);
+    assert_eq!(status_of(&t), 200, "{t}\n{}", gw.log_text());
+    assert!(
+        gw.log_text().contains("1 signing key(s)"),
+        "{}",
+        gw.log_text()
+    );
+    // Without the private CA the provider's certificate is not trusted: no keys, 401.
+    let be2 = Backend::start(Reply::Normal);
+    let untrusting = gateway(&be2, &idp.openid_url(), "  openid: { wait: 1s }\n");
+    let t = call(&untrusting, &token);
+    assert_eq!(reason(&t), "TokenSignatureKeyNotFound", "{t}");
+    assert!(
+        untrusting.log_text().contains("fetch failed"),
+        "{}",
+        untrusting.log_text()
+    );
+}
+
+#[test]
+fn issuer_signing_keys_by_certificate_id() {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/jwt/tests/keys");
+    let be = Backend::start(Reply::Normal);
+    let yaml = |cert: &str| {
+        format!(
+            r#"certificates:
+  signer: {{ file: "{cert}" }}
+apis:
+  - id: orders
+    path: orders
+    service-url: http://{}/v1
+    subscription-required: false
+    policy: |
+      <policies><inbound><base/>
+        <validate-jwt header-name="Authorization">
+          <issuer-signing-keys><key certificate-id="signer"/></issuer-signing-keys>
+        </validate-jwt>
+      </inbound><backend><base/></backend><outbound><base/></outbound></policies>
+    operations: [ {{ id: get, method: GET, url-template: "/*" }} ]
+"#,
+            be.addr
+        )
+    };
+    let gw = Gateway::start(&yaml(&format!("{keys}/rsa2048-a.crt")));
+    let good = sign(
+        Alg::RS256,
+        &rsa("rsa2048-a.pem"),
+        r#"{"kid":"any"}"#,
+        &claims(json!({})),
+    )
+    .unwrap();
+    let other = sign(
+        Alg::RS256,
+        &rsa("rsa2048-b.pem"),
+        r#"{"kid":"any"}"#,
+        &claims(json!({})),
+    )
+    .unwrap();
+    assert_eq!(status_of(&call(&gw, &good)), 200);
+    assert_eq!(status_of(&call(&gw, &other)), 401);
+    // A file without a key is refused when the configuration loads, naming the file.
+    let dir = support::gateway::temp_dir("cert");
+    let junk = dir.join("not-a-cert.pem");
+    std::fs::write(
+        &junk,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("gateway.yaml"), yaml(junk.to_str().unwrap())).unwrap();
+    let out = std::process::Command::new(support::gateway::binary())
+        .args(["config", "validate"])
+        .arg(dir.join("gateway.yaml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("certificates.signer.file") && err.contains("no usable public key"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

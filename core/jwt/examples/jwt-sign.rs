@@ -35,7 +35,10 @@ fn run(args: &[String]) -> Result<String, String> {
             jwk["kid"] = serde_json::json!(kid);
             Ok(jwk.to_string())
         }
-        _ => Err("usage: jwt-sign token ALG KEY.pem KID PAYLOAD_JSON | ne KEY.pem | jwk KEY.pem KID".into()),
+        _ => Err(
+            "usage: jwt-sign token ALG KEY.pem KID PAYLOAD_JSON | ne KEY.pem | jwk KEY.pem KID"
+                .into(),
+        ),
     }
 }
 

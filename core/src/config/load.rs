@@ -198,6 +198,11 @@ fn resolve_paths(config: &mut Config, base: &Path) {
             fix(file);
         }
     }
+    config.gateway.openid.ca.iter_mut().for_each(fix);
+    config
+        .certificates
+        .values_mut()
+        .for_each(|c| fix(&mut c.file));
     for tls in config.backends.values_mut().filter_map(|b| b.tls.as_mut()) {
         [&mut tls.ca, &mut tls.client_cert, &mut tls.client_key]
             .into_iter()

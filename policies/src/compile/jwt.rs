@@ -198,14 +198,24 @@ fn common(c: &mut Compiler, ctx: &Ctx<'_>, policy: &'static str) -> Option<JwtPo
 /// A `<key>` of `<issuer-signing-keys>`: base64 text (a symmetric key), or `n`/`e`
 /// (an RSA public key). `id` becomes its kid.
 fn signing_key(c: &mut Compiler, key: &MergedElement) -> Option<Key> {
-    if key.attr_value("certificate-id").is_some() {
-        c.error(
-            key,
-            "certificate-id names an APIM-managed certificate, which this gateway does not have"
-                .into(),
-            Some("give the key as n/e attributes or use openid-config"),
-        );
-        return None;
+    if let Some(id) = key.attr_value("certificate-id").map(str::trim) {
+        return match c.certificates.get(id) {
+            // Without an `id`, the certificate's key is tried for any kid.
+            Some(k) => Some(match key.attr_value("id") {
+                Some(kid) => k.clone().with_kid(kid.trim()),
+                None => k.clone(),
+            }),
+            None => {
+                let known: Vec<&str> = c.certificates.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "add it under `certificates:` in gateway.yaml".to_string()
+                } else {
+                    format!("certificates: {}", known.join(", "))
+                };
+                c.error(key, format!("no certificate `{id}`"), Some(&hint));
+                None
+            }
+        };
     }
     let made = match (key.attr_value("n"), key.attr_value("e")) {
         (Some(n), Some(e)) => Key::rsa_components(n.trim(), e.trim()),

@@ -39,11 +39,20 @@ fn kind_of(s: Section) -> SectionKind {
 
 /// Compiles every section of `eff`. All errors are collected.
 pub fn compile(eff: &Effective) -> Result<Program, Vec<PolicyError>> {
+    compile_with(eff, &crate::build::CompileOptions::default())
+}
+
+/// [`compile`] with what the configuration provides (certificates).
+pub fn compile_with(
+    eff: &Effective,
+    options: &crate::build::CompileOptions,
+) -> Result<Program, Vec<PolicyError>> {
     let mut c = Compiler {
         prog: Program::default(),
         errors: Vec::new(),
         secret: false,
         after_forward: false,
+        certificates: options.certificates.clone(),
     };
     for (section, kind) in [
         (Section::Inbound, SectionKind::Inbound),
@@ -89,6 +98,8 @@ pub(crate) struct Compiler {
     /// A forward-request came earlier in this section (in document order): expressions
     /// after it may read `context.Response`.
     pub after_forward: bool,
+    /// `certificates:` of the configuration, by id.
+    pub certificates: std::collections::BTreeMap<String, tollgate_jwt::Key>,
 }
 
 impl Compiler {

@@ -20,8 +20,9 @@ pub struct KeyUpdate {
 }
 
 /// Timing of the fetches (from `gateway.openid`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct Schedule {
+    pub tls: fetch::Tls,
     pub refresh: Duration,
     pub min_refresh: Duration,
     pub timeout: Duration,
@@ -74,7 +75,7 @@ pub fn run(
         let now = Instant::now();
         for (i, st) in states.iter_mut().enumerate() {
             if st.due <= now {
-                fetch_one(i, st, schedule, &shards);
+                fetch_one(i, st, &schedule, &shards);
             }
         }
         let next = states
@@ -86,7 +87,7 @@ pub fn run(
         match refresh.recv_timeout(wait) {
             Ok(want) => {
                 if let Some(st) = states.get_mut(want.source) {
-                    force(st, want.unknown_kid, schedule);
+                    force(st, want.unknown_kid, &schedule);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -96,7 +97,7 @@ pub fn run(
 }
 
 /// A shard asked for fresh keys (unknown kid, or none yet).
-fn force(st: &mut State, unknown_kid: bool, schedule: Schedule) {
+fn force(st: &mut State, unknown_kid: bool, schedule: &Schedule) {
     let now = Instant::now();
     if !unknown_kid && st.have_keys {
         // Asked while the first keys were on their way: they have arrived since.
@@ -118,9 +119,9 @@ fn force(st: &mut State, unknown_kid: bool, schedule: Schedule) {
     st.due = now;
 }
 
-fn fetch_one(source: usize, st: &mut State, schedule: Schedule, shards: &[Sender<KeyUpdate>]) {
+fn fetch_one(source: usize, st: &mut State, schedule: &Schedule, shards: &[Sender<KeyUpdate>]) {
     st.last_attempt = Some(Instant::now());
-    match fetch_keys(&st.url, schedule.timeout) {
+    match fetch_keys(&st.url, schedule.timeout, &schedule.tls) {
         Ok((keys, max_age)) => {
             st.generation += 1;
             st.failures = 0;
@@ -160,8 +161,12 @@ fn fetch_one(source: usize, st: &mut State, schedule: Schedule, shards: &[Sender
 }
 
 /// Fetches an OpenID configuration and its JWKS (or a JWKS directly).
-pub fn fetch_keys(url: &str, timeout: Duration) -> Result<(KeySet, Option<Duration>), String> {
-    let doc = fetch::get(url, timeout)?;
+pub fn fetch_keys(
+    url: &str,
+    timeout: Duration,
+    tls: &fetch::Tls,
+) -> Result<(KeySet, Option<Duration>), String> {
+    let doc = fetch::get(url, timeout, tls)?;
     let value: serde_json::Value =
         serde_json::from_slice(&doc.body).map_err(|e| format!("not JSON: {e}"))?;
     if value.get("keys").is_some() {
@@ -170,7 +175,7 @@ pub fn fetch_keys(url: &str, timeout: Duration) -> Result<(KeySet, Option<Durati
     }
     let config =
         OpenIdConfig::parse(&doc.body).map_err(|e| format!("bad OpenID configuration: {e}"))?;
-    let jwks = fetch::get(&config.jwks_uri, timeout)
+    let jwks = fetch::get(&config.jwks_uri, timeout, tls)
         .map_err(|e| format!("jwks_uri {}: {e}", config.jwks_uri))?;
     let keys = KeySet::from_jwks(&jwks.body)
         .map_err(|e| format!("bad JWKS at {}: {e}", config.jwks_uri))?;

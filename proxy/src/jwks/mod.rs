@@ -47,6 +47,14 @@ pub fn start(urls: Vec<String>, openid: &OpenId, shards: usize) -> Vec<Option<Li
     if urls.is_empty() {
         return (0..shards).map(|_| None).collect();
     }
+    // Checked when the snapshot was built; a failure here means the CA file changed.
+    let tls = match fetch::Tls::new(openid.ca.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::error!("openid: {e}; https key sets will not load");
+            return (0..shards).map(|_| None).collect();
+        }
+    };
     let (refresh_tx, refresh_rx) = crossbeam_channel::bounded(256);
     let mut senders = Vec::with_capacity(shards);
     let mut links = Vec::with_capacity(shards);
@@ -60,6 +68,7 @@ pub fn start(urls: Vec<String>, openid: &OpenId, shards: usize) -> Vec<Option<Li
     }
     drop(refresh_tx);
     let schedule = control::Schedule {
+        tls,
         refresh: openid.refresh,
         min_refresh: openid.min_refresh,
         timeout: openid.timeout,

@@ -168,7 +168,16 @@ impl Snapshot {
                 errors.push(RouteError {
                     key_path: "policies".into(),
                     message: format!("openid-config `{written}`: {message}"),
-                    hint: "serve the OpenID configuration over http:// for now, or list the keys in issuer-signing-keys".into(),
+                    hint: "write it as http(s)://host[:port]/path".into(),
+                });
+            }
+        }
+        if !jwt_sources.is_empty() {
+            if let Err(message) = crate::jwks::fetch::Tls::new(g.openid.ca.as_deref()) {
+                errors.push(RouteError {
+                    key_path: "gateway.openid.ca".into(),
+                    message,
+                    hint: "a PEM file of CA certificates".into(),
                 });
             }
         }

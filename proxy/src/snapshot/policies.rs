@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tollgate_core::config::Loaded;
-use tollgate_policies::build::{build_program, load_document, load_fragment};
+use tollgate_policies::build::{build_program_with, load_document, load_fragment, CompileOptions};
 use tollgate_policies::program::Program;
 use tollgate_policies::xml::{Document, Effective, Fragment, Origin, PolicyError, Scopes};
 
@@ -50,8 +50,9 @@ impl Programs {
     }
 }
 
-/// Every policy document of a configuration, loaded once.
+/// Every policy document of a configuration, loaded once, and what compiling them needs.
 pub struct Sources {
+    options: CompileOptions,
     global: Option<Document>,
     /// Per product, its document.
     products: Vec<Option<Document>>,
@@ -122,8 +123,12 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
             }
         }
     }
+    let options = CompileOptions {
+        certificates: certificates(loaded, &mut errors),
+    };
     if errors.is_empty() {
         Ok(Sources {
+            options,
             global,
             products,
             apis,
@@ -140,6 +145,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
     let mut programs = Programs::default();
     for (api_doc, op_docs) in &src.apis {
         let api_program = build(
+            &src.options,
             &src.global,
             None,
             api_doc.as_ref(),
@@ -151,6 +157,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
         for op_doc in op_docs {
             let program = match op_doc {
                 Some(op) => build(
+                    &src.options,
                     &src.global,
                     None,
                     api_doc.as_ref(),
@@ -180,6 +187,7 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
                 .iter()
                 .map(|op| {
                     build(
+                        &src.options,
                         &src.global,
                         Some(product_doc),
                         api_doc.as_ref(),
@@ -235,10 +243,11 @@ pub fn explain(
         operation: op_doc,
         fragments: &src.fragments,
     };
-    build_program(&scopes).map(|(p, e)| (e, p))
+    build_program_with(&scopes, &src.options).map(|(p, e)| (e, p))
 }
 
 fn build(
+    options: &CompileOptions,
     global: &Option<Document>,
     product: Option<&Document>,
     api: Option<&Document>,
@@ -256,7 +265,7 @@ fn build(
         operation,
         fragments,
     };
-    match build_program(&scopes) {
+    match build_program_with(&scopes, options) {
         Ok((program, _)) if program.is_passthrough() => None,
         Ok((program, _)) => Some(Arc::new(program)),
         Err(e) => {
@@ -303,4 +312,39 @@ fn source(
             None
         }
     }
+}
+
+/// `certificates:` read and turned into verification keys; errors name the file.
+fn certificates(
+    loaded: &Loaded,
+    errors: &mut Vec<PolicyError>,
+) -> BTreeMap<String, tollgate_jwt::Key> {
+    let mut out = BTreeMap::new();
+    for (id, cert) in &loaded.config.certificates {
+        let key_path = format!("certificates.{id}.file");
+        let loc = loaded.locate(&key_path);
+        let read = std::fs::read_to_string(&cert.file)
+            .map_err(|e| format!("cannot read `{}`: {e}", cert.file.display()))
+            .and_then(|pem| {
+                tollgate_jwt::Key::from_pem(&pem).map_err(|e| {
+                    format!("`{}` holds no usable public key: {e}", cert.file.display())
+                })
+            });
+        match read {
+            Ok(key) => {
+                out.insert(id.clone(), key);
+            }
+            Err(message) => errors.push(PolicyError {
+                file: loaded.origin.display().to_string(),
+                line: loc.map_or(0, |l| l.line as u32),
+                col: loc.map_or(0, |l| l.col as u32),
+                policy: None,
+                message: format!("{key_path}: {message}"),
+                hint: Some(
+                    "a PEM certificate (BEGIN CERTIFICATE) or public key (BEGIN PUBLIC KEY)".into(),
+                ),
+            }),
+        }
+    }
+    out
 }

@@ -1,6 +1,6 @@
 //! A local identity provider for validate-jwt tests: serves an OpenID configuration and a
-//! JWKS the test can change at any time (key rotation), over real HTTP on std sockets,
-//! counting the fetches.
+//! JWKS the test can change at any time (key rotation), over real HTTP — or HTTPS with
+//! rustls and the test CA in tests/fixtures/tls — on std sockets, counting the fetches.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub struct Idp {
     pub addr: SocketAddr,
+    scheme: &'static str,
     jwks: Arc<Mutex<String>>,
     max_age: Arc<Mutex<Option<u64>>>,
     jwks_fetches: Arc<AtomicUsize>,
@@ -23,6 +24,33 @@ impl Idp {
 
     /// On a given address (a provider that comes up late).
     pub fn start_on(addr: &str, jwks: &str) -> Idp {
+        Idp::serve(addr, jwks, None)
+    }
+
+    /// Over HTTPS, with the server certificate of tests/fixtures/tls (CA: ca.pem).
+    pub fn start_tls(jwks: &str) -> Idp {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(format!("{dir}/server.pem"))
+                .unwrap()
+                .map(|c| c.unwrap())
+                .collect();
+        let key = PrivateKeyDer::from_pem_file(format!("{dir}/server.key")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        Idp::serve("127.0.0.1:0", jwks, Some(Arc::new(config)))
+    }
+
+    fn serve(addr: &str, jwks: &str, tls: Option<Arc<rustls::ServerConfig>>) -> Idp {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = TcpListener::bind(addr).expect("bind idp");
         let addr = listener.local_addr().unwrap();
         let jwks = Arc::new(Mutex::new(jwks.to_string()));
@@ -31,8 +59,15 @@ impl Idp {
         let (j, m, f) = (jwks.clone(), max_age.clone(), jwks_fetches.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
-                let Ok(mut s) = stream else { continue };
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let Ok(tcp) = stream else { continue };
+                let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut s: Box<dyn ReadWrite> = match &tls {
+                    Some(cfg) => {
+                        let conn = rustls::ServerConnection::new(cfg.clone()).unwrap();
+                        Box::new(rustls::StreamOwned::new(conn, tcp))
+                    }
+                    None => Box::new(tcp),
+                };
                 let mut buf = [0u8; 4096];
                 let mut got = Vec::new();
                 while !got.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -45,12 +80,12 @@ impl Idp {
                 let path = head.split(' ').nth(1).unwrap_or("/").to_string();
                 let (status, body, cache) = if path.ends_with("/.well-known/openid-configuration") {
                     let issuer = format!(
-                        "http://{addr}{}",
+                        "{scheme}://{addr}{}",
                         path.trim_end_matches("/.well-known/openid-configuration")
                     );
                     (
                         200,
-                        format!(r#"{{"issuer":"{issuer}","jwks_uri":"http://{addr}/keys"}}"#),
+                        format!(r#"{{"issuer":"{issuer}","jwks_uri":"{scheme}://{addr}/keys"}}"#),
                         None,
                     )
                 } else if path == "/keys" {
@@ -67,10 +102,12 @@ impl Idp {
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{cache}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
+                let _ = s.flush();
             }
         });
         Idp {
             addr,
+            scheme,
             jwks,
             max_age,
             jwks_fetches,
@@ -78,7 +115,10 @@ impl Idp {
     }
 
     pub fn openid_url(&self) -> String {
-        format!("http://{}/.well-known/openid-configuration", self.addr)
+        format!(
+            "{}://{}/.well-known/openid-configuration",
+            self.scheme, self.addr
+        )
     }
 
     pub fn set_jwks(&self, jwks: &str) {
@@ -93,3 +133,6 @@ impl Idp {
         self.jwks_fetches.load(Ordering::SeqCst)
     }
 }
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}

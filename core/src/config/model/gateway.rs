@@ -303,6 +303,8 @@ pub struct OpenId {
     /// Time limit of one fetch.
     #[serde(with = "crate::config::duration")]
     pub timeout: Duration,
+    /// CA certificates (PEM) trusted for https fetches besides the public roots.
+    pub ca: Option<PathBuf>,
 }
 
 impl Default for OpenId {
@@ -313,6 +315,7 @@ impl Default for OpenId {
             min_refresh: DEFAULT_OPENID_MIN_REFRESH,
             wait: DEFAULT_OPENID_WAIT,
             timeout: DEFAULT_OPENID_TIMEOUT,
+            ca: None,
         }
     }
 }

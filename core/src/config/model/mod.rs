@@ -25,6 +25,8 @@ pub use super::named_values::{NamedValueSource, SecretSource};
 pub struct Config {
     pub gateway: Gateway,
     pub named_values: BTreeMap<String, NamedValueSource>,
+    /// APIM's certificate store: id → certificate, for `certificate-id` in policies.
+    pub certificates: BTreeMap<String, Certificate>,
     pub backends: BTreeMap<String, Backend>,
     pub apis: Vec<Api>,
     pub products: Vec<Product>,
@@ -45,6 +47,14 @@ pub struct Policies {
     pub global: Option<String>,
     /// Fragment name → policy file path (or inline XML).
     pub fragments: BTreeMap<String, String>,
+}
+
+/// A certificate policies refer to by id (validate-jwt `<key certificate-id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Certificate {
+    /// A PEM file: an X.509 certificate (or a public key).
+    pub file: std::path::PathBuf,
 }
 
 pub(crate) fn yes() -> bool {

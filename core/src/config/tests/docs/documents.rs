@@ -113,11 +113,13 @@ gateway:
   timeouts: { client-header: 10s, keepalive-idle: 75s, backend-connect: 5s, backend-response: 5m, shutdown-grace: 30s }
   forwarded: { x-forwarded-for: true, x-forwarded-proto: true, x-forwarded-host: true, preserve-host: false }
   pool: { max-idle-per-backend: 64, idle-timeout: 1m }
-  openid: { azure-ad-authority: "http://127.0.0.1:9", refresh: 1h, min-refresh: 5m, wait: 3s, timeout: 5s }
+  openid: { azure-ad-authority: "http://127.0.0.1:9", refresh: 1h, min-refresh: 5m, wait: 3s, timeout: 5s, ca: ca.pem }
 named-values:
   a: { value: x, secret: true }
   b: { env: TOLLGATE_TEST_DOCS_UNSET }
   c: { file: c.txt }
+certificates:
+  signer: { file: signer.pem }
 backends:
   b:
     url: "http://127.0.0.1:9001"
