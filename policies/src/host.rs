@@ -70,4 +70,15 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn await_keys(&mut self, _url: &'a str) -> bool {
         false
     }
+    /// Rate limits and quotas; `None`: nothing is throttled.
+    fn throttler(&self) -> Option<&'a dyn crate::exchange::Throttler> {
+        None
+    }
+    /// A budget is with another shard: true means "wait briefly, then run the policy
+    /// again" (once per request).
+    fn await_budget(&mut self) -> bool {
+        false
+    }
+    /// Remembers a count to make after the response (see `vm::throttle`).
+    fn defer_count(&mut self, _at: u32, _key: &'a str, _what: u8) {}
 }

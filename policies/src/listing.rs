@@ -121,6 +121,15 @@ fn insn(i: &Insn) -> String {
             p.required_claims.len(),
             p.failed_code
         ),
+        Insn::Throttle(t) => format!(
+            "{} counters={} key={}",
+            t.policy,
+            t.counters.len(),
+            t.counter_key
+                .as_ref()
+                .map(op)
+                .unwrap_or_else(|| "subscription".into())
+        ),
         Insn::AuthenticationBasic { username, .. } => {
             format!("authentication-basic user={} password=***", op(username))
         }

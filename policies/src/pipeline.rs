@@ -31,6 +31,8 @@ pub enum Next {
     /// Wait (bounded) for the key set `exchange.awaiting_keys` names, set
     /// `exchange.waited_for_keys`, then call [`resume`].
     Keys { resume: InsnIdx },
+    /// Wait briefly for rate-limit budget from another shard, then call [`resume`].
+    Budget { resume: InsnIdx },
     /// Send `exchange.response` (its body `None` means: relay the backend's body, or an
     /// empty body when there was no backend call).
     Respond,
@@ -83,6 +85,7 @@ fn run_sections<'a>(
             Outcome::Wait { delay, resume } => return Next::Wait { delay, resume },
             Outcome::Send { resume } => return Next::Send { resume },
             Outcome::Keys { resume } => return Next::Keys { resume },
+            Outcome::Budget { resume } => return Next::Budget { resume },
             // The catalog allows forward-request only in backend. A second one after the
             // backend was called (`<base/>` plus an API-level one) is not called twice.
             Outcome::Forward { settings, resume } => {
@@ -304,9 +307,11 @@ fn run_on_error_from<'a>(
         }
         Outcome::Wait { delay, resume } => Next::Wait { delay, resume },
         Outcome::Send { resume } => Next::Send { resume },
-        Outcome::Done | Outcome::Respond | Outcome::Forward { .. } | Outcome::Keys { .. } => {
-            Next::Respond
-        }
+        Outcome::Done
+        | Outcome::Respond
+        | Outcome::Forward { .. }
+        | Outcome::Keys { .. }
+        | Outcome::Budget { .. } => Next::Respond,
     }
 }
 
@@ -398,4 +403,22 @@ fn finish(next: Next, ex: &mut Exchange<'_>) -> Next {
         }
     }
     next
+}
+
+/// After the response went out (`bytes`: the request and response bodies relayed): the
+/// throttling counts that waited for it.
+pub fn after_response<'a>(
+    prog: &'a Program,
+    ex: &mut Exchange<'a>,
+    bytes: u64,
+    scratch: &mut ExprScratch,
+) {
+    if ex.deferred_counts.is_empty() {
+        return;
+    }
+    let deferred = std::mem::replace(
+        &mut ex.deferred_counts,
+        bumpalo::collections::Vec::new_in(ex.arena),
+    );
+    crate::vm::throttle::after_response(prog, &deferred, bytes, ex, scratch);
 }

@@ -271,6 +271,8 @@ pub enum Insn {
         username: Operand,
         password: Operand,
     },
+    /// `rate-limit`, `rate-limit-by-key`, `quota`, `quota-by-key`.
+    Throttle(Box<Throttle>),
     Trace {
         source: Box<str>,
         severity: Box<str>,
@@ -399,4 +401,52 @@ pub struct JwtPolicy {
     pub cache_id: u64,
     /// Longest token accepted.
     pub max_token_len: usize,
+}
+
+/// Rate (sliding window of calls) or quota (fixed window of calls and/or kilobytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThrottleKind {
+    Rate,
+    Quota,
+}
+
+/// One counter of a throttling policy: its limit, and the API / operation it is kept
+/// for (`<api>` / `<operation>` children; `None`: every call the policy sees).
+#[derive(Clone, Debug)]
+pub struct Counter {
+    /// Identifies the counter in the shard's limiter.
+    pub id: u64,
+    /// `calls` (literal, or an expression for rate-limit-by-key).
+    pub calls: Option<Operand>,
+    /// `bandwidth`, in kilobytes (quota).
+    pub kilobytes: Option<u64>,
+    /// `renewal-period`, in seconds (`0` for a quota: never renews).
+    pub period: Operand,
+    /// `(name or id, is id)` of the API this counter is for.
+    pub api: Option<(Box<str>, bool)>,
+    /// `(name or id, is id)` of the operation.
+    pub operation: Option<(Box<str>, bool)>,
+}
+
+/// A compiled throttling policy.
+#[derive(Clone, Debug)]
+pub struct Throttle {
+    pub kind: ThrottleKind,
+    /// The policy's name, for LastError.Source.
+    pub policy: &'static str,
+    /// `counter-key` (by-key variants); `None`: the subscription is the key.
+    pub counter_key: Option<Operand>,
+    /// `increment-condition`; counted after the response when it reads the response.
+    pub increment_condition: Option<ExprIdx>,
+    pub count_after_response: bool,
+    /// `increment-count` (default 1).
+    pub increment_count: Option<Operand>,
+    /// `first-period-start` of quota-by-key, unix milliseconds.
+    pub first_period_start_ms: i64,
+    pub counters: Box<[Counter]>,
+    pub retry_after_header: Box<str>,
+    pub retry_after_variable: Option<Box<str>>,
+    pub remaining_header: Option<Box<str>>,
+    pub remaining_variable: Option<Box<str>>,
+    pub total_header: Option<Box<str>>,
 }

@@ -211,6 +211,10 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
                 next = pipeline::resume(&program, resume, &mut ex, &mut scratch);
                 continue;
             }
+            Next::Budget { resume } => {
+                next = pipeline::resume(&program, resume, &mut ex, &mut scratch);
+                continue;
+            }
             Next::Keys { resume } => {
                 // No key service here: the policy decides at once the second time.
                 ex.waited_for_keys = true;

@@ -190,7 +190,7 @@ fn common(c: &mut Compiler, ctx: &Ctx<'_>, policy: &'static str) -> Option<JwtPo
         audiences: Box::new([]),
         issuers: Box::new([]),
         required_claims: Box::new([]),
-        cache_id: cache_id(el),
+        cache_id: super::origin_hash(el),
         max_token_len: MAX_TOKEN_LEN,
     })
 }
@@ -284,23 +284,6 @@ fn claims(c: &mut Compiler, el: &MergedElement) -> Box<[ClaimRule]> {
         });
     }
     out.into()
-}
-
-/// The cache identity of a policy: where it is written (the same element merged into
-/// several programs checks tokens the same way).
-fn cache_id(el: &MergedElement) -> u64 {
-    // FNV-1a over file, line and column.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
-    };
-    eat(el.file.as_bytes());
-    eat(&el.loc.line.to_le_bytes());
-    eat(&el.loc.col.to_le_bytes());
-    h
 }
 
 /// `authentication-basic username password`: both may be expressions or named values.

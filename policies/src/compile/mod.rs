@@ -16,6 +16,7 @@ mod message;
 mod metrics;
 mod retry;
 mod send;
+mod throttle;
 mod transform;
 mod validate;
 
@@ -127,6 +128,10 @@ impl Compiler {
             "validate-jwt" => jwt::validate_jwt(self, &ctx),
             "validate-azure-ad-token" => jwt::validate_azure_ad_token(self, &ctx),
             "authentication-basic" => jwt::authentication_basic(self, &ctx),
+            "rate-limit" => throttle::rate_limit(self, &ctx, false),
+            "rate-limit-by-key" => throttle::rate_limit(self, &ctx, true),
+            "quota" => throttle::quota(self, &ctx, false),
+            "quota-by-key" => throttle::quota(self, &ctx, true),
             "set-variable" => control::set_variable(self, &ctx),
             "choose" => control::choose(self, &ctx),
             "trace" => control::trace(self, &ctx),
@@ -146,9 +151,6 @@ impl Compiler {
                 let hint = match other {
                     "validate-client-certificate" | "authentication-certificate" => {
                         "it needs TLS, which lands with issue 6"
-                    }
-                    "rate-limit" | "rate-limit-by-key" | "quota" | "quota-by-key" => {
-                        "throttling lands with issue 5"
                     }
                     n if n.starts_with("cache-") => "caching lands with a later issue",
                     _ => "remove it, or wait for the policy engine issue (3) to finish",
@@ -218,6 +220,24 @@ impl Compiler {
             hint: hint.map(Into::into),
         });
     }
+}
+
+/// Where a policy element is written (name, file, line, column), hashed: the identity of
+/// its per-shard state (verified tokens, counters), the same in every program it is
+/// merged into.
+pub(crate) fn origin_hash(el: &MergedElement) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+    };
+    eat(el.name.as_bytes());
+    eat(el.file.as_bytes());
+    eat(&el.loc.line.to_le_bytes());
+    eat(&el.loc.col.to_le_bytes());
+    h
 }
 
 /// Counts siblings for LastError.Path (`choose[1]/when[2]`).
@@ -291,6 +311,10 @@ fn policy_name(name: &str) -> &'static str {
         "validate-jwt",
         "validate-azure-ad-token",
         "authentication-basic",
+        "rate-limit",
+        "rate-limit-by-key",
+        "quota",
+        "quota-by-key",
     ];
     NAMES
         .iter()

@@ -223,6 +223,22 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         true
     }
 
+    fn throttler(&self) -> Option<&'a dyn super::Throttler> {
+        self.throttler
+    }
+
+    fn await_budget(&mut self) -> bool {
+        if self.waited_for_budget || self.throttler.is_none() {
+            return false;
+        }
+        self.waited_for_budget = true;
+        true
+    }
+
+    fn defer_count(&mut self, at: u32, key: &'a str, what: u8) {
+        self.deferred_counts.push((at, key, what));
+    }
+
     fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool {
         let granted = self.limiter.is_none_or(|l| l.try_acquire(key, max));
         if granted {

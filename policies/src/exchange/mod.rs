@@ -11,6 +11,7 @@ mod context;
 mod headers;
 mod host;
 mod jwt;
+mod throttle;
 
 use std::cell::Cell;
 
@@ -21,6 +22,7 @@ use crate::expr::{DateKind, DateTime, Value};
 pub use headers::HeaderList;
 pub use host::query_pairs;
 pub use jwt::{JwtService, Keys, Verified};
+pub use throttle::{CounterSpec, Throttler, Verdict};
 
 /// Retry policies a program may hold (the compiler refuses more).
 pub const MAX_RETRIES: usize = 16;
@@ -178,6 +180,12 @@ pub struct Exchange<'a> {
     pub awaiting_keys: Option<&'a str>,
     /// The wait for keys happened already in this request.
     pub waited_for_keys: bool,
+    /// Rate limits and quotas; without one nothing is throttled.
+    pub throttler: Option<&'a dyn Throttler>,
+    /// A throttling policy waited for budget from another shard already.
+    pub waited_for_budget: bool,
+    /// Counts to make once the response is known: (instruction, counter key, what).
+    pub deferred_counts: bumpalo::collections::Vec<'a, (u32, &'a str, u8)>,
     /// Keys whose slots this request holds; given back when the exchange ends.
     pub held: bumpalo::collections::Vec<'a, &'a str>,
     /// Metrics emitted by `emit-metric`: (namespace, name, value, dimensions).
@@ -228,6 +236,9 @@ impl<'a> Exchange<'a> {
             jwt: None,
             awaiting_keys: None,
             waited_for_keys: false,
+            throttler: None,
+            waited_for_budget: false,
+            deferred_counts: bumpalo::collections::Vec::new_in(arena),
             metrics: bumpalo::collections::Vec::new_in(arena),
             held: bumpalo::collections::Vec::new_in(arena),
             stored: bumpalo::collections::Vec::new_in(arena),

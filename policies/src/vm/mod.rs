@@ -11,6 +11,7 @@ mod cors;
 pub mod jwt;
 mod retry;
 mod send;
+pub mod throttle;
 mod validate;
 
 use cors::cors_step;
@@ -48,6 +49,9 @@ pub enum Outcome {
     /// `validate-jwt` needs keys the proxy is fetching: wait for them (bounded), then
     /// resume at `resume` (the same policy, which then does not wait again).
     Keys { resume: InsnIdx },
+    /// A throttling policy's budget is with another shard: wait briefly, then resume at
+    /// `resume` (the same policy).
+    Budget { resume: InsnIdx },
     /// A policy failed; the request ends with this error (or runs on-error).
     Failed(Failure),
 }
@@ -105,7 +109,7 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
     while pc < end {
         let at = InsnIdx(pc);
         pc += 1;
-        let step = step(prog, &prog.insns[at.0 as usize], host, scratch);
+        let step = step(prog, at, &prog.insns[at.0 as usize], host, scratch);
         match step {
             Ok(Step::Next) => {}
             Ok(Step::Jump(to)) => pc = to.0,
@@ -122,6 +126,7 @@ pub fn run_from<'a, H: PolicyHost<'a>>(
                 }
             }
             Ok(Step::Keys) => return Outcome::Keys { resume: at },
+            Ok(Step::Budget) => return Outcome::Budget { resume: at },
             Ok(Step::Forward(settings)) => {
                 return Outcome::Forward {
                     settings,
@@ -156,10 +161,13 @@ enum Step {
     Forward(ForwardSettings),
     /// Wait for key sets, then run this instruction again.
     Keys,
+    /// Wait for budget from another shard, then run this instruction again.
+    Budget,
 }
 
 fn step<'a, H: PolicyHost<'a>>(
     prog: &'a Program,
+    at: InsnIdx,
     insn: &'a Insn,
     host: &mut H,
     scratch: &mut ExprScratch,
@@ -299,6 +307,7 @@ fn step<'a, H: PolicyHost<'a>>(
             check_header(host, name, *failed_code, *ignore_case, values)?;
         }
         Insn::ValidateJwt(p) => return jwt::validate(prog, p, host, scratch),
+        Insn::Throttle(t) => return throttle::run(prog, at, t, host, scratch),
         Insn::AuthenticationBasic { username, password } => {
             return jwt::authentication_basic(prog, username, password, host, scratch)
         }
@@ -561,7 +570,7 @@ fn eval_failure(e: EvalError) -> Failure {
     expression_failure(format!("Expression evaluation failed. {e}"))
 }
 
-fn expression_failure(message: String) -> Failure {
+pub(crate) fn expression_failure(message: String) -> Failure {
     Failure {
         status: 500,
         message,

@@ -142,6 +142,12 @@ async fn run(
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
+            Flow::Budget { resume } => {
+                // Another shard holds the budget: give its answer a moment to arrive.
+                monoio::time::sleep(std::time::Duration::from_millis(2)).await;
+                flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                continue;
+            }
             Flow::Keys { resume } => {
                 // validate-jwt lacks keys (first fetch, or an unknown kid): wait for the
                 // control thread, bounded, then decide.
@@ -322,7 +328,22 @@ async fn run(
             }
         }
     }
-    match (backend_answer, ex.response.as_ref()) {
+    // Bytes the call moved, for quota bandwidth: the request body and the response body
+    // where their lengths are known (a chunked body the gateway relays counts as 0).
+    let request_bytes = match (ex.request.body, head.framing) {
+        (Some(b), _) => b.len() as u64,
+        (None, BodyFraming::Length(n)) => n,
+        _ => 0,
+    };
+    let response_bytes = match (&backend_answer, ex.response.as_ref()) {
+        (_, Some(r)) if r.body.is_some() => r.body.map_or(0, |b| b.len() as u64),
+        (Some((_, h)), _) => match h.framing {
+            crate::http::v1::ResponseFraming::Length(n) => n,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    let next = match (backend_answer, ex.response.as_ref()) {
         // A WebSocket handshake the backend accepted: from now on bytes flow both ways.
         (Some((up, resp_head)), Some(r)) if info.websocket && resp_head.status == 101 => {
             s.out.clear();
@@ -350,7 +371,14 @@ async fn run(
         }
         // A response the gateway holds in full; a backend body is dropped with its connection.
         _ => respond(c, s, &ex, info, !body_sent).await,
-    }
+    };
+    pipeline::after_response(
+        program,
+        &mut ex,
+        request_bytes + response_bytes,
+        &mut scratch,
+    );
+    next
 }
 
 /// Writes a response the gateway holds in full (return-response, errors, replaced body).
