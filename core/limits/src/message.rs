@@ -1,0 +1,56 @@
+//! What shards tell each other about a key: asks for budget, grants, unused budget given
+//! back, late counts and wake-ups. The caller carries a [`Message`] to shard
+//! [`Message::to`] (a crossbeam channel per shard, in order per sender) and hands it to
+//! that shard's [`ShardLimiter::receive`](crate::ShardLimiter::receive); everything else
+//! in it is the engine's business. A message carries its key and limit so the receiver
+//! needs no prior state: the owner may never have seen the key, the holder may have
+//! evicted it.
+
+use crate::kind::{Kind, LimitId};
+
+/// One message between two shards' limiters.
+#[derive(Debug)]
+pub struct Message {
+    pub(crate) to: u16,
+    pub(crate) from: u16,
+    pub(crate) id: LimitId,
+    pub(crate) kind: Kind,
+    pub(crate) key: Box<[u8]>,
+    pub(crate) body: Body,
+}
+
+impl Message {
+    /// The shard this message must be delivered to.
+    pub fn to(&self) -> u16 {
+        self.to
+    }
+
+    /// The shard that sent it.
+    pub fn from(&self) -> u16 {
+        self.from
+    }
+}
+
+/// Per-unit arrays are `[calls, bytes]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Body {
+    /// Holder → owner: grant me budget. `need`: what the request waiting on this shard
+    /// lacks (0 for a refill ahead of need); `want`: the lease the holder would like.
+    Ask { need: [u64; 2], want: [u64; 2] },
+    /// Owner → holder: `tokens` charged to `slot` and now the holder's to spend in that
+    /// slot only. `remaining`: what the owner had left after this grant; `free_at`: when
+    /// more frees up, for each unit where `remaining` fell short of the need.
+    Grant {
+        slot: u64,
+        tokens: [u64; 2],
+        remaining: [u64; 2],
+        free_at: [u64; 2],
+    },
+    /// Holder → owner: these tokens of the lease for `slot` were never spent and never
+    /// will be.
+    Return { slot: u64, tokens: [u64; 2] },
+    /// Holder → owner: counted after the fact (`add`) beyond the lease, in `slot`.
+    Charge { slot: u64, tokens: [u64; 2] },
+    /// Owner → holder: budget came back since you were refused; ask again.
+    Wake { remaining: [u64; 2] },
+}

@@ -1,0 +1,387 @@
+//! [`ShardLimiter`]: one shard's limiter, the only type the proxy drives. It routes each
+//! request to the key's record, to the owner role (this shard owns the key: count here)
+//! or the holder role (another shard owns it: spend a lease, ask, or wait), and each
+//! message from another shard to the role it concerns. It owns the table, the list of
+//! leases to give back when idle, and the expiry sweep.
+
+use crate::entry::Entry;
+use crate::holder;
+use crate::kind::{Decision, Kind, LimitId, BYTES, CALLS};
+use crate::message::{Body, Message};
+use crate::owner::{self, Mode};
+use crate::table::Table;
+
+/// Time constants of the budget exchange. The defaults suit shards on one machine whose
+/// messages take well under a millisecond; set `lease_horizon_ms` to a few round trips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// A lease is sized to this many ms of the demand seen on its shard, and refilled when
+    /// half is spent. Bounds the budget parked in leases (see docs/throttling.md).
+    pub lease_horizon_ms: u64,
+    /// A lease untouched this long goes back to the owner at the next [`ShardLimiter::tick`].
+    pub idle_ms: u64,
+    /// An ask unanswered this long is sent again.
+    pub ask_timeout_ms: u64,
+    /// Records the expiry sweep visits per tick.
+    pub expire_per_tick: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            lease_horizon_ms: 2,
+            idle_ms: 4,
+            ask_timeout_ms: 50,
+            expire_per_tick: 64,
+        }
+    }
+}
+
+/// What both roles need to know about this shard.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) shard: u16,
+    pub(crate) shards: u16,
+    pub(crate) tuning: Tuning,
+}
+
+/// Which shard owns a key: the same on every shard (fixed seeds), independent of the
+/// table's keyed hash.
+const OWNER_SEEDS: [u64; 4] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+];
+
+/// One shard's rate-limit and quota counters. Single-threaded; one per shard.
+pub struct ShardLimiter {
+    ctx: Ctx,
+    table: Table,
+    owners: ahash::RandomState,
+    /// Records holding lease tokens, with their generation (stale pairs are dropped).
+    leased: Vec<(u32, u32)>,
+    /// The expiry sweep's position in the table.
+    sweep: usize,
+}
+
+impl std::fmt::Debug for ShardLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardLimiter")
+            .field("shard", &self.ctx.shard)
+            .field("shards", &self.ctx.shards)
+            .field("keys", &self.table.len())
+            .finish()
+    }
+}
+
+impl ShardLimiter {
+    /// Shard `shard` of `shards` (0 is read as 1; `shard` is taken modulo `shards`),
+    /// holding at most `max_keys` keys (at least 1).
+    pub fn new(shard: u16, shards: u16, max_keys: usize) -> ShardLimiter {
+        let shards = shards.max(1);
+        ShardLimiter {
+            ctx: Ctx {
+                shard: shard % shards,
+                shards,
+                tuning: Tuning::default(),
+            },
+            table: Table::new(max_keys),
+            owners: ahash::RandomState::with_seeds(
+                OWNER_SEEDS[0],
+                OWNER_SEEDS[1],
+                OWNER_SEEDS[2],
+                OWNER_SEEDS[3],
+            ),
+            leased: Vec::new(),
+            sweep: 0,
+        }
+    }
+
+    /// Replaces the time constants (all shards should use the same).
+    pub fn with_tuning(mut self, tuning: Tuning) -> ShardLimiter {
+        self.ctx.tuning = tuning;
+        self
+    }
+
+    /// The shard that owns `(id, key)`'s budget.
+    pub fn owner_of(&self, id: LimitId, key: &[u8]) -> u16 {
+        (self.owners.hash_one((id.0, key)) % u64::from(self.ctx.shards)) as u16
+    }
+
+    /// Admits a request costing `count` calls (APIM's `increment-count`) and counts it,
+    /// or refuses it, or (on a shard that does not own the key and holds no budget for
+    /// it) asks the owner through `out` and answers [`Decision::Pending`]. A quota limited
+    /// in bandwidth also needs at least one byte left.
+    #[inline]
+    pub fn check(
+        &mut self,
+        id: LimitId,
+        kind: &Kind,
+        key: &[u8],
+        count: u64,
+        now_ms: u64,
+        out: &mut Vec<Message>,
+    ) -> Decision {
+        self.decide(id, kind, key, count, Mode::Check, now_ms, out)
+    }
+
+    /// Whether one call would be admitted now, counting nothing (APIM's
+    /// `increment-condition`: peek before, [`add`](Self::add) after the response). On a
+    /// non-owner shard this may take a lease that the later `add` spends.
+    #[inline]
+    pub fn peek(
+        &mut self,
+        id: LimitId,
+        kind: &Kind,
+        key: &[u8],
+        now_ms: u64,
+        out: &mut Vec<Message>,
+    ) -> Decision {
+        self.decide(id, kind, key, 1, Mode::Peek, now_ms, out)
+    }
+
+    /// Counts `count` calls and `bytes` bytes after the fact, admitted or not (counts past
+    /// the limit are kept: they shorten the next window). `bytes` only matters to a quota
+    /// limited in bandwidth.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        id: LimitId,
+        kind: &Kind,
+        key: &[u8],
+        count: u64,
+        bytes: u64,
+        now_ms: u64,
+        out: &mut Vec<Message>,
+    ) {
+        let i = self.lookup(id, kind, key, now_ms, out);
+        let e = &mut self.table.entries[i];
+        e.last_ms = now_ms;
+        if e.owner == self.ctx.shard {
+            owner::add(e, now_ms, [count, bytes]);
+        } else {
+            holder::add(e, &self.ctx, now_ms, [count, bytes], out);
+        }
+    }
+
+    /// Takes a message another shard's limiter addressed to this one.
+    pub fn receive(&mut self, msg: Message, now_ms: u64, out: &mut Vec<Message>) {
+        if msg.to != self.ctx.shard || msg.from >= self.ctx.shards {
+            return;
+        }
+        match msg.body {
+            Body::Ask { need, want } => {
+                if self.owner_of(msg.id, &msg.key) != self.ctx.shard {
+                    return;
+                }
+                let i = self.lookup(msg.id, &msg.kind, &msg.key, now_ms, out);
+                let body = owner::grant(&mut self.table.entries[i], msg.from, need, want, now_ms);
+                out.push(Message {
+                    to: msg.from,
+                    from: self.ctx.shard,
+                    body,
+                    ..msg
+                });
+            }
+            Body::Return { slot, tokens } => {
+                let Some(i) = self.find_owned(&msg) else {
+                    return;
+                };
+                let e = &mut self.table.entries[i];
+                if let Some(remaining) = owner::take_back(e, slot, tokens, now_ms) {
+                    self.wake(i, remaining, out);
+                }
+            }
+            Body::Charge { slot, tokens } => {
+                if self.owner_of(msg.id, &msg.key) != self.ctx.shard {
+                    return;
+                }
+                let i = self.lookup(msg.id, &msg.kind, &msg.key, now_ms, out);
+                owner::charge_late(&mut self.table.entries[i], slot, tokens, now_ms);
+            }
+            Body::Grant { slot, tokens, .. } => {
+                let h = self.table.hash(msg.id, &msg.key);
+                let found = self
+                    .table
+                    .find(h, msg.id, &msg.key)
+                    .map(|i| i as usize)
+                    .filter(|&i| self.table.entries[i].owner == msg.from);
+                let Some(i) = found else {
+                    if tokens != [0; 2] {
+                        out.push(Message {
+                            to: msg.from,
+                            from: self.ctx.shard,
+                            body: Body::Return { slot, tokens },
+                            ..msg
+                        });
+                    }
+                    return;
+                };
+                holder::on_grant(&mut self.table.entries[i], &self.ctx, msg.body, now_ms, out);
+                self.list(i);
+            }
+            Body::Wake { remaining } => {
+                let h = self.table.hash(msg.id, &msg.key);
+                if let Some(i) = self.table.find(h, msg.id, &msg.key) {
+                    let e = &mut self.table.entries[i as usize];
+                    if e.owner == msg.from {
+                        holder::on_wake(e, remaining);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Periodic upkeep, every millisecond or so: gives back leases whose slot ended or
+    /// whose key went idle (so their budget serves other shards), and drops up to
+    /// [`Tuning::expire_per_tick`] records that hold nothing any more.
+    pub fn tick(&mut self, now_ms: u64, out: &mut Vec<Message>) {
+        let idle_ms = self.ctx.tuning.idle_ms;
+        let mut k = 0;
+        while k < self.leased.len() {
+            let (i, generation) = self.leased[k];
+            let e = &mut self.table.entries[i as usize];
+            let keep = e.live && e.generation == generation && e.lease.listed && {
+                let slot = e.slot(now_ms);
+                if e.lease.slot < slot || now_ms.saturating_sub(e.last_ms) >= idle_ms {
+                    holder::give_back(e, &self.ctx, out);
+                }
+                e.lease.holds()
+            };
+            if keep {
+                k += 1;
+            } else {
+                if e.generation == generation {
+                    e.lease.listed = false;
+                }
+                self.leased.swap_remove(k);
+            }
+        }
+        let n = self.table.entries.len();
+        for _ in 0..self.ctx.tuning.expire_per_tick.min(n) {
+            self.sweep = (self.sweep + 1) % n;
+            let i = self.sweep;
+            let e = &mut self.table.entries[i];
+            if !e.live || now_ms.saturating_sub(e.last_ms) < idle_ms {
+                continue;
+            }
+            let spent = if e.owner == self.ctx.shard {
+                owner::is_spent(e, now_ms)
+            } else {
+                holder::is_spent(e, &self.ctx, now_ms)
+            };
+            if spent {
+                self.table.remove(i as u32);
+            }
+        }
+    }
+
+    /// Keys held on this shard (owned or leased), at most `max_keys`.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.table.len() == 0
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn decide(
+        &mut self,
+        id: LimitId,
+        kind: &Kind,
+        key: &[u8],
+        count: u64,
+        mode: Mode,
+        now_ms: u64,
+        out: &mut Vec<Message>,
+    ) -> Decision {
+        let i = self.lookup(id, kind, key, now_ms, out);
+        let e = &mut self.table.entries[i];
+        e.last_ms = now_ms;
+        if e.owner == self.ctx.shard {
+            owner::admit(e, now_ms, count, mode)
+        } else {
+            holder::admit(e, &self.ctx, now_ms, count, mode, out)
+        }
+    }
+
+    /// The record of `(id, key)`, created (evicting if full) when missing, its limit
+    /// brought up to date.
+    #[inline]
+    fn lookup(
+        &mut self,
+        id: LimitId,
+        kind: &Kind,
+        key: &[u8],
+        now_ms: u64,
+        out: &mut Vec<Message>,
+    ) -> usize {
+        let hash = self.table.hash(id, key);
+        if let Some(i) = self.table.find(hash, id, key) {
+            let e = &mut self.table.entries[i as usize];
+            if e.kind != *kind {
+                e.set_kind(kind, now_ms);
+            }
+            return i as usize;
+        }
+        let i = self.table.vacancy();
+        if self.table.entries[i as usize].live {
+            self.retire(i as usize, out);
+            self.table.unlink(i);
+        }
+        let owner = self.owner_of(id, key);
+        self.table.entries[i as usize].init(id, key, kind, owner, now_ms);
+        self.table.link(i, hash);
+        i as usize
+    }
+
+    /// An owned record for a message about `(id, key)`, if this shard still has it.
+    fn find_owned(&mut self, msg: &Message) -> Option<usize> {
+        let h = self.table.hash(msg.id, &msg.key);
+        let i = self.table.find(h, msg.id, &msg.key)? as usize;
+        (self.table.entries[i].owner == self.ctx.shard).then_some(i)
+    }
+
+    /// Before a record is reused for another key: its lease goes back to the owner. (An
+    /// owned record's counts are lost: see "Bounded memory" in docs/throttling.md.)
+    fn retire(&mut self, i: usize, out: &mut Vec<Message>) {
+        let e = &mut self.table.entries[i];
+        if e.owner != self.ctx.shard {
+            holder::give_back(e, &self.ctx, out);
+        }
+    }
+
+    /// Puts a record holding lease tokens on the list [`tick`](Self::tick) walks.
+    fn list(&mut self, i: usize) {
+        let e = &mut self.table.entries[i];
+        if e.lease.holds() && !e.lease.listed {
+            e.lease.listed = true;
+            self.leased.push((i as u32, e.generation));
+        }
+    }
+
+    /// Tells every shard refused since budget last came back that it may ask again.
+    fn wake(&mut self, i: usize, remaining: [u64; 2], out: &mut Vec<Message>) {
+        let e: &mut Entry = &mut self.table.entries[i];
+        let waiters = std::mem::take(&mut e.waiters);
+        for shard in 0..self.ctx.shards {
+            if shard != self.ctx.shard && waiters & (1u64 << (shard % 64)) != 0 {
+                out.push(Message {
+                    to: shard,
+                    from: self.ctx.shard,
+                    id: e.id,
+                    kind: e.kind,
+                    key: e.key.as_slice().into(),
+                    body: Body::Wake { remaining },
+                });
+            }
+        }
+    }
+}
+
+// The unit indices are part of the message layout.
+const _: () = assert!(CALLS == 0 && BYTES == 1);
