@@ -3,11 +3,11 @@
 #
 # Every request carries the same valid RS256 token and a subscription (API) key.
 #   tollgate          validate-jwt (RS256, audience, issuer, exp) + subscription key
-#                     (product context) + 2 headers (set-header, delete Authorization)
+#                     (product context) + rate-limit per subscription + 2 headers
+#                     (set-header, delete Authorization)
 #   haproxy           jwt_verify RS256 + aud/iss/exp checks + API-key map + per-key
 #                     rate limit (stick table) + 2 headers
-#   haproxy-no-rl     the same without the rate limit (what Tollgate does today: its
-#                     rate-limit policy lands with issue 5)
+#   haproxy-no-rl     the same without the rate limit
 # Each proxy runs one worker pinned to CPU 0 in front of the passthrough benchmark's
 # nginx backend (CPU 1); wrk with 64 keep-alive connections runs on CPU 1. The figure is
 # CPU µs per request of the proxy process, median [min..max] over ROUNDS rounds.
@@ -66,6 +66,7 @@ apis:
           <audiences><audience>api://bench</audience></audiences>
           <issuers><issuer>https://idp.bench/</issuer></issuers>
         </validate-jwt>
+        <rate-limit calls="1000000000" renewal-period="60"/>
         <set-header name="X-Caller" exists-action="override"><value>@(context.Subscription.Id)</value></set-header>
         <set-header name="Authorization" exists-action="delete"/>
       </inbound><backend><base/></backend><outbound><base/></outbound></policies>

@@ -5,13 +5,15 @@
 //! loop (route → forward → relay), `upstream` keeps per-shard keep-alive pools to
 //! backends, `http` holds the zero-copy strict HTTP/1.1 head parsers. `snapshot` turns a
 //! loaded `gateway.yaml` into the immutable state every shard reads; `jwks` fetches
-//! validate-jwt's signing keys on a control thread and hands each shard its copy. `echo` is the
+//! validate-jwt's signing keys on a control thread and hands each shard its copy;
+//! `limits` runs each shard's rate-limit counters and their budget exchange. `echo` is the
 //! built-in demo backend used by the embedded default configuration.
 
 pub mod cli;
 pub mod echo;
 pub mod http;
 pub mod jwks;
+pub mod limits;
 pub mod log;
 pub mod runtime;
 pub mod server;

@@ -202,8 +202,9 @@ fn steady_state_subscription_key_allocates_nothing() {
     );
 }
 
-/// validate-jwt (RS256, verified once then cached) behind a subscription key, with a
-/// product policy and two set-headers: the policy path of a typical protected API.
+/// validate-jwt (RS256, verified once then cached) behind a subscription key, a rate
+/// limit per subscription and one per client IP, and two set-headers: the policy path of
+/// a typical protected API.
 #[test]
 fn steady_state_validate_jwt_with_subscription_allocates_nothing() {
     use tollgate_jwt::sign::{fixture, sign, SigningKey};
@@ -229,6 +230,8 @@ fn steady_state_validate_jwt_with_subscription_allocates_nothing() {
           <audiences><audience>api://a</audience></audiences>
           <issuers><issuer>https://idp.test/</issuer></issuers>
         </validate-jwt>
+        <rate-limit calls="1000000000" renewal-period="60"/>
+        <rate-limit-by-key calls="1000000000" renewal-period="60" counter-key="@(context.Request.IpAddress)"/>
         <set-header name="X-Caller"><value>@(context.Subscription.Id)</value></set-header>
         <set-header name="Authorization" exists-action="delete"/>
       </inbound></policies>

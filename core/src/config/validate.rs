@@ -229,6 +229,9 @@ impl Checker<'_> {
                 );
             }
         }
+        if config.rate_limits.as_ref().is_some_and(|r| r.max_keys == 0) {
+            self.error("rate-limits.max-keys", "must be at least 1", None);
+        }
         let o = &g.openid;
         for (key, value) in [
             ("wait", o.wait),

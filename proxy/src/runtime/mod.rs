@@ -12,4 +12,4 @@ mod listeners;
 mod shard;
 
 pub use driver::{Driver, DriverChoice};
-pub use shard::{start, Gateway, StartError};
+pub use shard::{start, Gateway, ShardPeers, StartError};

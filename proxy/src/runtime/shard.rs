@@ -77,6 +77,7 @@ pub fn start(
         .map_err(|e| StartError::Bind(http, e))?;
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut links = crate::jwks::start(snapshot.jwt_fetch_urls.clone(), &snapshot.openid, shards);
+    let mut meshes = crate::limits::Mesh::build(shards).map_err(StartError::Thread)?;
     let mut listener_fds = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
     for (id, std_listener) in listeners.into_iter().enumerate() {
@@ -90,9 +91,15 @@ pub fn start(
         let snapshot = snapshot.clone();
         let shutdown = shutdown.clone();
         let link = links.get_mut(id).and_then(Option::take);
+        let mesh = meshes.get_mut(id).and_then(Option::take);
+        let peers = ShardPeers {
+            keys: link,
+            limits: mesh,
+            shards,
+        };
         let handle = std::thread::Builder::new()
             .name(format!("tollgate-shard-{id}"))
-            .spawn(move || shard_main(id, cpu, std_listener, snapshot, link, shutdown, choice))
+            .spawn(move || shard_main(id, cpu, std_listener, snapshot, peers, shutdown, choice))
             .map_err(StartError::Thread)?;
         threads.push(handle);
     }
@@ -105,12 +112,20 @@ pub fn start(
     })
 }
 
+/// What a shard gets to reach the rest of the process: the key fetcher, the other
+/// shards' limiters.
+pub struct ShardPeers {
+    pub keys: Option<crate::jwks::Link>,
+    pub limits: Option<crate::limits::ShardLink>,
+    pub shards: usize,
+}
+
 fn shard_main(
     id: usize,
     cpu: Option<usize>,
     listener: std::net::TcpListener,
     snapshot: Arc<Snapshot>,
-    link: Option<crate::jwks::Link>,
+    peers: ShardPeers,
     shutdown: Arc<AtomicBool>,
     choice: DriverChoice,
 ) -> Option<Driver> {
@@ -119,10 +134,10 @@ fn shard_main(
             crate::warn!("shard {id}: cannot pin to CPU {cpu}: {e}");
         }
     }
-    let mut link = link;
+    let mut peers = Some(peers);
     let run = driver::block_on(choice, URING_ENTRIES, |driver| {
         let shutdown = shutdown.clone();
-        let link = link.take();
+        let peers = peers.take();
         async move {
             let listener = match monoio::net::TcpListener::from_std(listener) {
                 Ok(l) => l,
@@ -135,7 +150,10 @@ fn shard_main(
                 "shard {id} started on CPU {} with the {driver} driver",
                 cpu.map_or("any".to_string(), |c| c.to_string())
             );
-            let shard = Rc::new(Shard::new(id, snapshot, link));
+            let Some(peers) = peers else {
+                return;
+            };
+            let shard = Rc::new(Shard::new(id, snapshot, peers));
             serve_shard(shard, listener, &shutdown).await;
         }
     });

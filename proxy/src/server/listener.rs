@@ -15,6 +15,18 @@ pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &Ato
     if shard.jwt.has_sources() {
         monoio::spawn(poll_keys(shard.clone()));
     }
+    monoio::spawn(limits_upkeep(shard.clone()));
+    if let Some(wake) = shard.throttle.link().and_then(|l| l.wake.take()) {
+        match monoio::net::UnixStream::from_std(wake) {
+            Ok(wake) => {
+                monoio::spawn(limits_inbox(shard.clone(), wake));
+            }
+            Err(e) => crate::error!(
+                "shard {}: cannot listen for rate-limit budget from other shards: {e}",
+                shard.id
+            ),
+        }
+    }
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
@@ -54,5 +66,30 @@ async fn poll_keys(shard: Rc<Shard>) {
     while !shard.drain.draining() {
         shard.jwt.poll();
         monoio::time::sleep(crate::jwks::shard::POLL).await;
+    }
+}
+
+/// Rate-limit upkeep: unspent leases go back to their owners, idle keys expire.
+async fn limits_upkeep(shard: Rc<Shard>) {
+    while !shard.drain.draining() {
+        shard.throttle.tick(crate::limits::now_ms());
+        monoio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Takes in rate-limit messages from other shards as soon as one wakes this shard.
+async fn limits_inbox(shard: Rc<Shard>, mut wake: monoio::net::UnixStream) {
+    use monoio::io::AsyncReadRent;
+    let mut buf = vec![0u8; 256];
+    loop {
+        let (r, b) = wake.read(buf).await;
+        buf = b;
+        match r {
+            Ok(0) | Err(_) => return,
+            Ok(_) => shard.throttle.receive_all(crate::limits::now_ms()),
+        }
+        if shard.drain.draining() {
+            return;
+        }
     }
 }

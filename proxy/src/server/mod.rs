@@ -46,17 +46,25 @@ pub struct Shard {
     pub concurrency: Concurrency,
     /// validate-jwt key sets and verified tokens of this shard.
     pub jwt: crate::jwks::ShardJwt,
+    /// Rate-limit and quota counters of this shard.
+    pub throttle: crate::limits::ShardThrottle,
     /// Seed state for request ids and `Guid.NewGuid()` (xorshift; not for secrets).
     random: std::cell::Cell<u64>,
 }
 
 impl Shard {
-    pub fn new(id: usize, snapshot: Arc<Snapshot>, keys: Option<crate::jwks::Link>) -> Shard {
+    pub fn new(id: usize, snapshot: Arc<Snapshot>, peers: crate::runtime::ShardPeers) -> Shard {
         Shard {
             jwt: crate::jwks::ShardJwt::new(
                 snapshot.jwt_sources.clone(),
                 snapshot.openid.min_refresh,
-                keys,
+                peers.keys,
+            ),
+            throttle: crate::limits::ShardThrottle::new(
+                id as u16,
+                peers.shards as u16,
+                crate::limits::throttle::keys_per_shard(snapshot.max_rate_limit_keys, peers.shards),
+                peers.limits,
             ),
             id,
             pool: std::rc::Rc::new(Pool::new(snapshot.pool)),

@@ -143,8 +143,11 @@ async fn run(
                 continue;
             }
             Flow::Budget { resume } => {
-                // Another shard holds the budget: give its answer a moment to arrive.
-                monoio::time::sleep(std::time::Duration::from_millis(2)).await;
+                // Another shard holds the budget: wait (briefly) for its answer.
+                shard
+                    .throttle
+                    .wait_for_budget(std::time::Duration::from_millis(20))
+                    .await;
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
@@ -725,6 +728,7 @@ fn new_exchange<'a>(
     let mut ex = Exchange::new(arena, request, info, now, shard.random_seed());
     ex.limiter = Some(&shard.concurrency);
     ex.jwt = Some(&shard.jwt);
+    ex.throttler = Some(&shard.throttle);
     ex
 }
 

@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub jwt_sources: Vec<String>,
     pub jwt_fetch_urls: Vec<String>,
     pub openid: tollgate_core::config::OpenId,
+    /// `rate-limits.max-keys`: counters kept by the whole gateway (split across shards).
+    pub max_rate_limit_keys: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -217,6 +219,12 @@ impl Snapshot {
             jwt_sources,
             jwt_fetch_urls,
             openid: g.openid.clone(),
+            max_rate_limit_keys: config
+                .rate_limits
+                .as_ref()
+                .map_or(tollgate_core::config::DEFAULT_RATE_LIMIT_MAX_KEYS, |r| {
+                    r.max_keys
+                }),
         })
     }
 }

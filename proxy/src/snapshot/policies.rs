@@ -211,34 +211,6 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
                 .iter()
                 .any(|i| matches!(i, tollgate_policies::program::Insn::EmitMetric(_)))
         });
-    let throttles = programs
-        .apis
-        .iter()
-        .chain(programs.operations.iter().flatten())
-        .chain(
-            programs
-                .products
-                .iter()
-                .flatten()
-                .flatten()
-                .flat_map(|p| p.operations.iter()),
-        )
-        .flatten()
-        .any(|p| {
-            p.insns
-                .iter()
-                .any(|i| matches!(i, tollgate_policies::program::Insn::Throttle(_)))
-        });
-    if throttles {
-        errors.push(PolicyError {
-            file: loaded.origin.display().to_string(),
-            line: 0,
-            col: 0,
-            policy: None,
-            message: "rate-limit / quota policies compile, but the gateway's shard limiter is not wired in yet (issue 5)".into(),
-            hint: Some("remove them for now".into()),
-        });
-    }
     if emits {
         crate::warn!("emit-metric: metrics are computed per request but not exported yet (metrics land with the observability issue)");
     }

@@ -277,7 +277,7 @@ fn unsupported_features_are_loud() {
         ("apis[0].api-revision", "a later issue"),
         ("apis[0].is-current", "a later issue"),
         ("api-version-sets", "a later issue"),
-        ("rate-limits", "issue 5"),
+        ("rate-limits.redis", "issue 5"),
         ("cache", "a later issue"),
         ("logging.access", "a later issue"),
         ("telemetry", "a later issue"),
