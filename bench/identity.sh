@@ -7,7 +7,9 @@
 #                     (set-header, delete Authorization)
 #   haproxy           jwt_verify RS256 + aud/iss/exp checks + API-key map + per-key
 #                     rate limit (stick table) + 2 headers
-#   haproxy-no-rl     the same without the rate limit
+#   tollgate-no-rl    Tollgate without its rate limit (the difference is what the
+#                     rate limit costs)
+#   haproxy-no-rl     HAProxy without its rate limit
 # Each proxy runs one worker pinned to CPU 0 in front of the passthrough benchmark's
 # nginx backend (CPU 1); wrk with 64 keep-alive connections runs on CPU 1. The figure is
 # CPU µs per request of the proxy process, median [min..max] over ROUNDS rounds.
@@ -21,25 +23,11 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
-OUT=bench/results
-mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.3; rm -rf "$WORK"' EXIT
-
-need=()
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
-command -v wrk >/dev/null || need+=(wrk)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
-systemctl stop nginx haproxy 2>/dev/null || true
-
-cargo build --release -q -p tollgate
+. bench/lib.sh
+bench_setup
 cargo build --release -q -p tollgate-jwt --features sign --example jwt-sign
-TOLLGATE=target/release/tollgate
 SIGN=target/release/examples/jwt-sign
 
 KEY=core/jwt/tests/keys/rsa2048-a.pem
@@ -77,6 +65,7 @@ products:
 subscriptions:
   - { id: bench-app, scope: product/bench-product, primary-key: { value: $APIKEY } }
 YAML
+sed -e 's#127.0.0.1:18086#127.0.0.1:18089#' -e '/<rate-limit /d' "$WORK/tollgate.yaml" > "$WORK/tollgate-no-rl.yaml"
 RL='  http-request track-sc0 req.hdr(Ocp-Apim-Subscription-Key)
   http-request deny deny_status 429 if { sc_http_req_rate(0) gt 1000000000 }'
 for v in haproxy haproxy-no-rl; do
@@ -95,15 +84,13 @@ sleep 0.5
 
 start_proxy() {
   case $1 in
-    tollgate) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config "$WORK/tollgate.yaml" & ;;
+    tollgate|tollgate-no-rl) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config "$WORK/$1.yaml" & ;;
     haproxy|haproxy-no-rl) taskset -c 0 "$HAPROXY" -f "$WORK/$1.cfg" & ;;
   esac
   sleep 0.7
 }
-port_of() { case $1 in tollgate) echo 18086;; haproxy) echo 18087;; haproxy-no-rl) echo 18088;; esac; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-HZ=$(getconf CLK_TCK)
-PROXIES="tollgate haproxy haproxy-no-rl"
+port_of() { case $1 in tollgate) echo 18086;; haproxy) echo 18087;; haproxy-no-rl) echo 18088;; tollgate-no-rl) echo 18089;; esac; }
+PROXIES="tollgate haproxy tollgate-no-rl haproxy-no-rl"
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 echo "proxy,round,requests,rps,cpu_us_per_req,p50_ms,p99_ms" > "$OUT/identity.csv"
@@ -121,18 +108,7 @@ for round in $(seq 1 "$ROUNDS"); do
       echo "$proxy does not check as it should: good=$ok bad-signature=$bad_sig no-key=$no_key no-token=$no_jwt"; exit 1
     fi
     hdr=(-H "Authorization: Bearer $TOKEN" -H "Ocp-Apim-Subscription-Key: $APIKEY")
-    taskset -c 1 wrk -t1 -c"$CONNS" -d1s "${hdr[@]}" "$url" >/dev/null 2>&1
-    c0=$(cpu_ticks $pid)
-    res=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${hdr[@]}" "$url")
-    c1=$(cpu_ticks $pid)
-    reqs=$(echo "$res" | awk '/requests in/ {print $1}')
-    rps=$(echo "$res" | awk '/Requests\/sec/ {print $2}')
-    p50=$(echo "$res" | awk '$1=="50%" {print $2}')
-    p99=$(echo "$res" | awk '$1=="99%" {print $2}')
-    errs=$(echo "$res" | awk '/Non-2xx|Socket errors/ {print}')
-    [ -z "$errs" ] || echo "warning: $proxy: $errs"
-    cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v r="$reqs" 'BEGIN {printf "%.2f", d * 1e6 / hz / r}')
-    echo "$proxy,$round,$reqs,$rps,$cpu_us,$p50,$p99" >> "$OUT/identity.csv"
+    measure "$OUT/identity.csv" $proxy $round $pid "$url" "${hdr[@]}"
     kill $pid; wait $pid 2>/dev/null || true
     sleep 0.3
   done
@@ -152,12 +128,14 @@ for p in names:
               "p50": [x["p50_ms"] for x in r], "p99": [x["p99_ms"] for x in r]}
 t = res["tollgate"]["cpu_us_per_req"]["median"]
 res["ratios"] = {"tollgate_vs_haproxy": t / res["haproxy"]["cpu_us_per_req"]["median"],
-                 "tollgate_vs_haproxy_no_rl": t / res["haproxy-no-rl"]["cpu_us_per_req"]["median"]}
+                 "tollgate_no_rl_vs_haproxy_no_rl": res["tollgate-no-rl"]["cpu_us_per_req"]["median"] / res["haproxy-no-rl"]["cpu_us_per_req"]["median"]}
+res["rate_limit_cost_us"] = t - res["tollgate-no-rl"]["cpu_us_per_req"]["median"]
 json.dump(res, open(sys.argv[2], "w"), indent=2)
 print(f"{'proxy':14} {'CPU us/req median [min..max]':30} {'req/s median':>12}  p99 per round")
 for p in names:
     c = res[p]["cpu_us_per_req"]
     print(f"{p:14} {c['median']:6.2f} [{c['min']:.2f}..{c['max']:.2f}]{'':12} {res[p]['rps']['median']:12.0f}  {' '.join(res[p]['p99'])}")
-print(f"ratio tollgate/haproxy       = {res['ratios']['tollgate_vs_haproxy']:.2f}")
-print(f"ratio tollgate/haproxy-no-rl = {res['ratios']['tollgate_vs_haproxy_no_rl']:.2f}")
+print(f"ratio tollgate/haproxy (both with a rate limit) = {res['ratios']['tollgate_vs_haproxy']:.2f}")
+print(f"ratio without the rate limits                   = {res['ratios']['tollgate_no_rl_vs_haproxy_no_rl']:.2f}")
+print(f"Tollgate's rate limit costs {res['rate_limit_cost_us']:.2f} us of CPU per request (median difference)")
 PY

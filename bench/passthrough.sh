@@ -19,24 +19,10 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
-OUT=bench/results
-mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.3; rm -rf "$WORK"' EXIT
-
-need=()
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
-command -v wrk >/dev/null || need+=(wrk)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
-systemctl stop nginx haproxy 2>/dev/null || true
-
-cargo build --release -q -p tollgate
-TOLLGATE=target/release/tollgate
+. bench/lib.sh
+bench_setup
 
 for f in backend-nginx proxy-nginx; do sed "s#__DIR__#$WORK#" bench/peers/$f.conf > "$WORK/$f.conf"; done
 taskset -c 1 "$NGINX" -c "$WORK/backend-nginx.conf" -p "$WORK" & 
@@ -52,18 +38,6 @@ start_proxy() {
   sleep 0.7
 }
 port_of() { case $1 in nginx) echo 18081;; haproxy) echo 18082;; tollgate) echo 18083;; tollgate-policy) echo 18084;; esac; }
-# All CPU time of a process tree rooted at $1 (nginx master+worker), in clock ticks.
-cpu_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    [ -r /proc/$p/stat ] || continue
-    total=$((total + $(awk '{print $14 + $15}' /proc/$p/stat)))
-    # threads are included in the process' utime/stime
-  done
-  echo $total
-}
-HZ=$(getconf CLK_TCK)
-
 echo "proxy,round,requests,rps,cpu_us_per_req,p50_ms,p99_ms" > "$OUT/passthrough.csv"
 for round in $(seq 1 "$ROUNDS"); do
   for proxy in tollgate nginx haproxy tollgate-policy; do
@@ -73,18 +47,7 @@ for round in $(seq 1 "$ROUNDS"); do
     # Check it really proxies before measuring.
     body=$(curl -s "http://127.0.0.1:$port/bench/x")
     [ "$body" = "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456" ] || { echo "$proxy does not proxy (got '$body')"; exit 1; }
-    taskset -c 1 wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port/bench/x" >/dev/null 2>&1 # warm-up
-    c0=$(cpu_ticks $pid)
-    res=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/bench/x")
-    c1=$(cpu_ticks $pid)
-    reqs=$(echo "$res" | awk '/requests in/ {print $1}')
-    rps=$(echo "$res" | awk '/Requests\/sec/ {print $2}')
-    p50=$(echo "$res" | awk '$1=="50%" {print $2}')
-    p99=$(echo "$res" | awk '$1=="99%" {print $2}')
-    errs=$(echo "$res" | awk '/Non-2xx|Socket errors/ {print}')
-    [ -z "$errs" ] || echo "warning: $proxy: $errs"
-    cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v r="$reqs" 'BEGIN {printf "%.2f", d * 1e6 / hz / r}')
-    echo "$proxy,$round,$reqs,$rps,$cpu_us,$p50,$p99" >> "$OUT/passthrough.csv"
+    measure "$OUT/passthrough.csv" $proxy $round $pid "http://127.0.0.1:$port/bench/x"
     kill $pid; wait $pid 2>/dev/null || true
     sleep 0.3
   done

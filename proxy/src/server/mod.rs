@@ -13,6 +13,7 @@ pub(crate) mod io;
 mod linger;
 mod listener;
 mod policy;
+mod policy_exchange;
 mod relay;
 mod request_head;
 mod respond;

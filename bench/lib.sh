@@ -1,0 +1,55 @@
+# Shared by the side-by-side benchmarks (source it): setup, CPU accounting, one measured
+# wrk run per proxy and round.
+#
+#   bench_setup                    results folder, nginx/haproxy/wrk (apt if missing),
+#                                  NGINX / HAPROXY paths, release build of tollgate
+#   cpu_ticks PID                  utime+stime of PID and its children, in clock ticks
+#   measure CSV PROXY ROUND PID URL [wrk args...]
+#                                  warm up 1 s, then DURATION s with CONNS connections on
+#                                  CPU 1; appends proxy,round,requests,rps,cpu_us,p50,p99
+
+bench_setup() {
+  OUT=bench/results
+  mkdir -p "$OUT"
+  local need=()
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+  command -v wrk >/dev/null || need+=(wrk)
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+  HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+  systemctl stop nginx haproxy 2>/dev/null || true
+  cargo build --release -q -p tollgate
+  TOLLGATE=target/release/tollgate
+  HZ=$(getconf CLK_TCK)
+}
+
+cpu_ticks() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    [ -r /proc/$p/stat ] || continue
+    # threads are included in the process' utime/stime
+    total=$((total + $(awk '{print $14 + $15}' /proc/$p/stat)))
+  done
+  echo $total
+}
+
+measure() {
+  local csv=$1 proxy=$2 round=$3 pid=$4 url=$5
+  shift 5
+  taskset -c 1 wrk -t1 -c"$CONNS" -d1s "$@" "$url" >/dev/null 2>&1
+  local c0 c1 res reqs rps p50 p99 errs cpu_us
+  c0=$(cpu_ticks "$pid")
+  res=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url")
+  c1=$(cpu_ticks "$pid")
+  reqs=$(echo "$res" | awk '/requests in/ {print $1}')
+  rps=$(echo "$res" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$res" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$res" | awk '$1=="99%" {print $2}')
+  errs=$(echo "$res" | awk '/Non-2xx|Socket errors/ {print}')
+  [ -z "$errs" ] || echo "warning: $proxy: $errs"
+  cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v r="$reqs" 'BEGIN {printf "%.2f", d * 1e6 / hz / r}')
+  echo "$proxy,$round,$reqs,$rps,$cpu_us,$p50,$p99" >> "$csv"
+}
