@@ -393,5 +393,9 @@ fn load_errors_name_what_is_wrong() {
     )
     .contains("calls must be a positive number"));
     assert!(err(r#"<policies><inbound><rate-limit-by-key calls="x" renewal-period="60" counter-key="k"/></inbound></policies>"#).contains("calls=\"x\" must be a number"));
+    let many: String = (0..8)
+        .map(|i| format!(r#"<api id="a{i}" calls="1" renewal-period="60"/>"#))
+        .collect();
+    assert!(err(&format!(r#"<policies><inbound><rate-limit calls="5" renewal-period="60">{many}</rate-limit></inbound></policies>"#)).contains("9 counters"));
     assert!(err(r#"<policies><inbound><quota-by-key calls="5" renewal-period="60" counter-key="k" first-period-start="soon"/></inbound></policies>"#).contains("first-period-start `soon` is not a UTC date"));
 }

@@ -105,6 +105,17 @@ fn throttle(
     by_key: bool,
     counters: Vec<Counter>,
 ) -> Throttle {
+    let max = crate::vm::throttle::MAX_COUNTERS;
+    if counters.len() > max {
+        c.error(
+            ctx.el,
+            format!(
+                "{} counters (the policy's and its <api>/<operation> children); at most {max}",
+                counters.len()
+            ),
+            Some("split the limits over several policies or scopes"),
+        );
+    }
     let policy = match (kind, by_key) {
         (ThrottleKind::Rate, false) => "rate-limit",
         (ThrottleKind::Rate, true) => "rate-limit-by-key",

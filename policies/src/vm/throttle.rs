@@ -20,6 +20,10 @@ use super::{eval, text, Failure, Step};
 pub const RATE_LIMIT_EXCEEDED: &str = "RateLimitExceeded";
 pub const QUOTA_EXCEEDED: &str = "QuotaExceeded";
 
+/// Counters one policy may hold (its own and its `<api>`/`<operation>` children); the
+/// compiler refuses more.
+pub const MAX_COUNTERS: usize = 8;
+
 /// What [`after_response`] does for a deferred entry.
 pub const COUNT_IF: u8 = 1;
 pub const BANDWIDTH: u8 = 2;
@@ -42,8 +46,7 @@ pub(super) fn run<'a, H: PolicyHost<'a>>(
             _ => return Ok(Step::Next),
         },
     };
-    let now = host.utc_now().unix_seconds().saturating_mul(1000)
-        + (host.utc_now().ticks.rem_euclid(10_000_000) / 10_000);
+    let now = now_ms(host);
     let mut count = match &t.increment_count {
         Some(op) => positive(text(prog, op, host, scratch)?, "increment-count")?,
         None => 1,
@@ -57,7 +60,7 @@ pub(super) fn run<'a, H: PolicyHost<'a>>(
         }
     }
     // Look first: nothing is counted unless every counter admits the call.
-    let mut specs: [Option<CounterSpec>; 8] = [None; 8];
+    let mut specs: [Option<CounterSpec>; MAX_COUNTERS] = [None; MAX_COUNTERS];
     let mut n = 0;
     let mut least: Option<(u64, u64)> = None;
     for c in t.counters.iter() {
@@ -127,6 +130,14 @@ pub(super) fn run<'a, H: PolicyHost<'a>>(
         }
     }
     Ok(Step::Next)
+}
+
+/// The exchange's clock (`DateTime.UtcNow`, injected in tests) in Unix milliseconds.
+fn now_ms<'a, H: PolicyHost<'a>>(host: &H) -> i64 {
+    let now = host.utc_now();
+    now.unix_seconds()
+        .saturating_mul(1000)
+        .saturating_add(now.ticks.rem_euclid(10_000_000) / 10_000)
 }
 
 /// Whether a counter applies to this call (its `<api>` / `<operation>` child matches).
@@ -252,7 +263,7 @@ pub fn after_response<'a, H: PolicyHost<'a>>(
     let Some(throttler) = host.throttler() else {
         return;
     };
-    let now = host.utc_now().unix_seconds().saturating_mul(1000);
+    let now = now_ms(host);
     for &(at, key, what) in deferred {
         let Some(crate::program::Insn::Throttle(t)) = prog.insns.get(at as usize) else {
             continue;
