@@ -183,18 +183,33 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
                 continue;
             };
             let (api_doc, op_docs) = &src.apis[a];
+            // Operations without a policy of their own share the API-level program.
+            let mut shared: Option<Option<Arc<Program>>> = None;
             let operations = op_docs
                 .iter()
-                .map(|op| {
-                    build(
+                .map(|op| match op {
+                    Some(op) => build(
                         &src.options,
                         &src.global,
                         Some(product_doc),
                         api_doc.as_ref(),
-                        op.as_ref(),
+                        Some(op),
                         &src.fragments,
                         &mut errors,
-                    )
+                    ),
+                    None => shared
+                        .get_or_insert_with(|| {
+                            build(
+                                &src.options,
+                                &src.global,
+                                Some(product_doc),
+                                api_doc.as_ref(),
+                                None,
+                                &src.fragments,
+                                &mut errors,
+                            )
+                        })
+                        .clone(),
                 })
                 .collect();
             per_api[a] = Some(ProductPrograms { operations });
