@@ -1,5 +1,6 @@
 //! One key's record on one shard: its identity and limit, the slot cache, and both roles'
-//! state — the [`Ledger`]s if this shard owns the key, the [`Lease`] if it does not. A
+//! state — the [`Ledger`]s (and, with a shared store, the [`Pool`]) if this shard owns the
+//! key, the [`Lease`] if it does not. A
 //! record is recycled in place when its key is evicted, keeping its buffers, so a new key
 //! in a full table allocates nothing once the key bytes and ring fit.
 
@@ -7,6 +8,7 @@ use crate::geometry::Geometry;
 use crate::kind::{Kind, LimitId, CALLS};
 use crate::lease::Lease;
 use crate::ledger::Ledger;
+use crate::pool::Pool;
 
 /// End of a hash chain.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -44,6 +46,9 @@ pub(crate) struct Entry {
 
     /// Holder role.
     pub(crate) lease: Lease,
+
+    /// Owner role with a store shared by several processes.
+    pub(crate) pool: Pool,
 }
 
 impl Default for Entry {
@@ -71,13 +76,23 @@ impl Default for Entry {
             ledgers: [Ledger::default(), Ledger::default()],
             waiters: 0,
             lease: Lease::default(),
+            pool: Pool::default(),
         }
     }
 }
 
 impl Entry {
     /// Makes this record describe a fresh key (its previous key already retired).
-    pub(crate) fn init(&mut self, id: LimitId, key: &[u8], kind: &Kind, owner: u16, now_ms: u64) {
+    /// `cluster`: its owner shares it with other processes through a store.
+    pub(crate) fn init(
+        &mut self,
+        id: LimitId,
+        key: &[u8],
+        kind: &Kind,
+        owner: u16,
+        now_ms: u64,
+        cluster: bool,
+    ) {
         self.generation = self.generation.wrapping_add(1);
         self.id = id;
         self.key.clear();
@@ -89,13 +104,17 @@ impl Entry {
         self.referenced = false;
         self.waiters = 0;
         self.lease = Lease::default();
-        self.set_kind(kind, now_ms);
+        self.pool.restart(self.pool.epoch);
+        self.pool.rtt_ms = 0;
+        self.pool.last_ms = now_ms;
+        self.set_kind(kind, now_ms, cluster);
     }
 
     /// Adopts a (possibly changed) limit. The same windows keep their counts, so a
     /// reload that only changes `calls` loses nothing; other windows start afresh, and a
-    /// lease granted under the old windows is dropped unspent (never over-admits).
-    pub(crate) fn set_kind(&mut self, kind: &Kind, now_ms: u64) {
+    /// lease granted under the old windows is dropped unspent (never over-admits), and so
+    /// is a pool (its tokens are charged under the old windows' name in the store).
+    pub(crate) fn set_kind(&mut self, kind: &Kind, now_ms: u64, cluster: bool) {
         let geometry = Geometry::of(kind);
         let limits = kind.limits();
         let same_windows = geometry == self.geometry
@@ -116,8 +135,17 @@ impl Entry {
                 ledger.disable(slot);
             }
         }
+        for (unit, credit) in self.pool.credit.iter_mut().enumerate() {
+            if cluster && limits[unit].is_some() {
+                credit.reset(geometry.slots(), slot);
+            } else {
+                credit.disable(slot);
+            }
+        }
         self.lease.slot = slot;
         self.lease.tokens = [0; 2];
+        self.pool.slot = slot;
+        self.pool.tokens = [0; 2];
     }
 
     /// The slot holding `now_ms` (cached: no division while the slot lasts).

@@ -67,6 +67,16 @@ impl Geometry {
         self.slots as usize
     }
 
+    /// Slot length in ms (0 for a lifetime quota).
+    pub(crate) fn slot_ms(&self) -> u64 {
+        self.slot_ms
+    }
+
+    /// Where slot 1 starts.
+    pub(crate) fn origin(&self) -> u64 {
+        self.origin
+    }
+
     /// The slot holding `now_ms`.
     pub(crate) fn slot(&self, now_ms: u64) -> u64 {
         if self.slot_ms == 0 {

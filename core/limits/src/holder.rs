@@ -25,6 +25,7 @@ pub(crate) fn admit(
     out: &mut Vec<Message>,
 ) -> Decision {
     let slot = e.slot(now_ms);
+    same_epoch(e, ctx);
     if e.lease.slot < slot {
         give_back(e, ctx, out);
         e.lease.slot = slot;
@@ -85,9 +86,19 @@ pub(crate) fn admit(
     Decision::Pending
 }
 
+/// Tokens granted before the store came or went are neither spent nor pooled now: the
+/// lease drops them (the owner's books keep them charged: this can only under-admit).
+fn same_epoch(e: &mut Entry, ctx: &Ctx) {
+    if e.lease.epoch != ctx.epoch() {
+        e.lease.tokens = [0; 2];
+        e.lease.epoch = ctx.epoch();
+    }
+}
+
 /// Counts after the fact: spent from the lease, the rest reported to the owner.
 pub(crate) fn add(e: &mut Entry, ctx: &Ctx, now_ms: u64, units: [u64; 2], out: &mut Vec<Message>) {
     let slot = e.slot(now_ms);
+    same_epoch(e, ctx);
     if e.lease.slot < slot {
         give_back(e, ctx, out);
         e.lease.slot = slot;
@@ -116,10 +127,29 @@ pub(crate) fn on_grant(e: &mut Entry, ctx: &Ctx, body: Body, now_ms: u64, out: &
         tokens,
         remaining,
         free_at,
+        epoch,
     } = body
     else {
         return;
     };
+    if epoch != ctx.epoch() {
+        if tokens != [0; 2] {
+            out.push(message(
+                e,
+                ctx,
+                Body::Return {
+                    slot,
+                    tokens,
+                    epoch,
+                },
+            ));
+        }
+        return;
+    }
+    if e.lease.epoch != epoch {
+        e.lease.tokens = [0; 2];
+        e.lease.epoch = epoch;
+    }
     e.lease.answered(now_ms);
     e.lease.hint = remaining;
     e.lease.free_at = free_at;
@@ -134,7 +164,15 @@ pub(crate) fn on_grant(e: &mut Entry, ctx: &Ctx, body: Body, now_ms: u64, out: &
         }
     } else if tokens != [0; 2] {
         // Arrived after its slot ended: it can only go back.
-        out.push(message(e, ctx, Body::Return { slot, tokens }));
+        out.push(message(
+            e,
+            ctx,
+            Body::Return {
+                slot,
+                tokens,
+                epoch,
+            },
+        ));
     }
 }
 
@@ -153,7 +191,16 @@ pub(crate) fn give_back(e: &mut Entry, ctx: &Ctx, out: &mut Vec<Message>) {
         for (h, t) in e.lease.hint.iter_mut().zip(tokens) {
             *h = h.saturating_add(t);
         }
-        out.push(message(e, ctx, Body::Return { slot, tokens }));
+        let epoch = e.lease.epoch;
+        out.push(message(
+            e,
+            ctx,
+            Body::Return {
+                slot,
+                tokens,
+                epoch,
+            },
+        ));
     }
 }
 

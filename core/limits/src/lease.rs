@@ -30,6 +30,8 @@ pub(crate) struct Lease {
     /// Round trip of the last asks (ms): rises at once, falls slowly.
     pub(crate) rtt_ms: u64,
     pub(crate) demand: Demand,
+    /// The store epoch the tokens were granted in (0 without a store).
+    pub(crate) epoch: u32,
 }
 
 impl Default for Lease {
@@ -45,6 +47,7 @@ impl Default for Lease {
             pending_calls: 0,
             rtt_ms: 0,
             demand: Demand::default(),
+            epoch: 0,
         }
     }
 }

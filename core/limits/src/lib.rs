@@ -25,11 +25,19 @@
 //! Memory is bounded: at most `max_keys` keys per shard, idle ones evicted first (CLOCK).
 //! A request for a key already held allocates nothing.
 //!
+//! Across processes (several gateways sharing one limit through Redis, per DESIGN.md): the
+//! owner shard of a key in each process takes its budget from a shared **store** in pools
+//! — tokens the store charged to a slot before granting them — and spends a small bounded
+//! credit while an ask is on its way, so no request ever waits for the store. The store is
+//! one more message peer ([`UPSTREAM`]); its operations' reference semantics are
+//! [`MemoryStore`]. See [`ShardLimiter::with_upstream`].
+//!
 //! Not here: parsing policies, building keys (the caller joins subscription, scope and
-//! `counter-key` bytes and picks the [`LimitId`]), response headers and bodies,
-//! cluster-wide limits across machines (Redis, per DESIGN.md).
+//! `counter-key` bytes and picks the [`LimitId`]), response headers and bodies, talking to
+//! Redis (the proxy's store link).
 #![forbid(unsafe_code)]
 
+mod cluster;
 mod entry;
 mod geometry;
 mod holder;
@@ -38,9 +46,14 @@ mod lease;
 mod ledger;
 mod message;
 mod owner;
+mod pool;
 mod shard;
+mod store;
 mod table;
+mod upstream;
 
 pub use kind::{Decision, Exhausted, Kind, LimitId};
 pub use message::Message;
 pub use shard::{ShardLimiter, Tuning};
+pub use store::MemoryStore;
+pub use upstream::{Answer, Cluster, OnFailure, Op, Request, Status, UPSTREAM};

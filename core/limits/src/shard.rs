@@ -1,15 +1,18 @@
 //! [`ShardLimiter`]: one shard's limiter, the only type the proxy drives. It routes each
 //! request to the key's record, to the owner role (this shard owns the key: count here)
 //! or the holder role (another shard owns it: spend a lease, ask, or wait), and each
-//! message from another shard to the role it concerns. It owns the table, the list of
-//! leases to give back when idle, and the expiry sweep.
+//! message from another shard (or from the store shared with other processes) to the role
+//! it concerns. It owns the table, the lists of leases and pools to look after, and the
+//! expiry sweep.
 
+use crate::cluster::{self, Link};
 use crate::entry::Entry;
 use crate::holder;
 use crate::kind::{Decision, Kind, LimitId, BYTES, CALLS};
 use crate::message::{Body, Message};
 use crate::owner::{self, Mode};
 use crate::table::Table;
+use crate::upstream::{Cluster, UPSTREAM};
 
 /// Time constants of the budget exchange. The defaults suit shards on one machine whose
 /// messages take well under a millisecond; set `lease_horizon_ms` to a few round trips.
@@ -43,6 +46,16 @@ pub(crate) struct Ctx {
     pub(crate) shard: u16,
     pub(crate) shards: u16,
     pub(crate) tuning: Tuning,
+    /// The store shared with other processes, if any.
+    pub(crate) upstream: Option<Link>,
+}
+
+impl Ctx {
+    /// The store epoch (0 without a store).
+    #[inline]
+    pub(crate) fn epoch(&self) -> u32 {
+        self.upstream.as_ref().map_or(0, |l| l.epoch)
+    }
 }
 
 /// Which shard owns a key: the same on every shard (fixed seeds), independent of the
@@ -61,6 +74,8 @@ pub struct ShardLimiter {
     owners: ahash::RandomState,
     /// Records holding lease tokens, with their generation (stale pairs are dropped).
     leased: Vec<(u32, u32)>,
+    /// Owned records holding a pool from the store, likewise.
+    pooled: Vec<(u32, u32)>,
     /// The expiry sweep's position in the table.
     sweep: usize,
 }
@@ -85,6 +100,7 @@ impl ShardLimiter {
                 shard: shard % shards,
                 shards,
                 tuning: Tuning::default(),
+                upstream: None,
             },
             table: Table::new(max_keys),
             owners: ahash::RandomState::with_seeds(
@@ -94,6 +110,7 @@ impl ShardLimiter {
                 OWNER_SEEDS[3],
             ),
             leased: Vec::new(),
+            pooled: Vec::new(),
             sweep: 0,
         }
     }
@@ -102,6 +119,38 @@ impl ShardLimiter {
     pub fn with_tuning(mut self, tuning: Tuning) -> ShardLimiter {
         self.ctx.tuning = tuning;
         self
+    }
+
+    /// Shares every limit with other processes through a store (the proxy's Redis): the
+    /// owner shard of each key takes its budget from the store in pools and sends the
+    /// store's operations as messages to [`UPSTREAM`]. The store's link reports its state
+    /// with [`Message::status`].
+    pub fn with_upstream(mut self, cluster: Cluster) -> ShardLimiter {
+        self.ctx.upstream = Some(Link::new(cluster));
+        self
+    }
+
+    /// Whether this limiter takes its budget from a store it believes reachable (`None`:
+    /// no store).
+    pub fn upstream_up(&self) -> Option<bool> {
+        self.ctx.upstream.as_ref().map(|l| l.up)
+    }
+
+    /// Tokens this shard holds for `(id, key)` from the store (its pool, if it owns the
+    /// key) and from the owner (its lease, if it does not). For tests and diagnostics.
+    pub fn held(&mut self, id: LimitId, key: &[u8]) -> [u64; 2] {
+        let h = self.table.hash(id, key);
+        match self.table.find(h, id, key) {
+            Some(i) => {
+                let e = &self.table.entries[i as usize];
+                if e.owner == self.ctx.shard {
+                    e.pool.tokens
+                } else {
+                    e.lease.tokens
+                }
+            }
+            None => [0; 2],
+        }
     }
 
     /// The shard that owns `(id, key)`'s budget.
@@ -159,15 +208,16 @@ impl ShardLimiter {
         let e = &mut self.table.entries[i];
         e.last_ms = now_ms;
         if e.owner == self.ctx.shard {
-            owner::add(e, now_ms, [count, bytes]);
+            owner::add(e, self.ctx.upstream.as_ref(), now_ms, [count, bytes], out);
+            self.list_pool(i);
         } else {
             holder::add(e, &self.ctx, now_ms, [count, bytes], out);
         }
     }
 
-    /// Takes a message another shard's limiter addressed to this one.
+    /// Takes a message another shard's limiter (or the store's link) addressed to this one.
     pub fn receive(&mut self, msg: Message, now_ms: u64, out: &mut Vec<Message>) {
-        if msg.to != self.ctx.shard || msg.from >= self.ctx.shards {
+        if msg.to != self.ctx.shard || (msg.from >= self.ctx.shards && msg.from != UPSTREAM) {
             return;
         }
         match msg.body {
@@ -176,7 +226,10 @@ impl ShardLimiter {
                     return;
                 }
                 let i = self.lookup(msg.id, &msg.kind, &msg.key, now_ms, out);
-                let body = owner::grant(&mut self.table.entries[i], msg.from, need, want, now_ms);
+                let link = self.ctx.upstream.as_ref();
+                let e = &mut self.table.entries[i];
+                let body = owner::grant(e, link, msg.from, need, want, now_ms, out);
+                self.list_pool(i);
                 out.push(Message {
                     to: msg.from,
                     from: self.ctx.shard,
@@ -184,12 +237,24 @@ impl ShardLimiter {
                     ..msg
                 });
             }
-            Body::Return { slot, tokens } => {
+            Body::Return {
+                slot,
+                tokens,
+                epoch,
+            } => {
                 let Some(i) = self.find_owned(&msg) else {
                     return;
                 };
                 let e = &mut self.table.entries[i];
-                if let Some(remaining) = owner::take_back(e, slot, tokens, now_ms) {
+                let mut woken = owner::take_back(e, slot, tokens, now_ms);
+                if let Some(link) = self.ctx.upstream.as_ref().filter(|l| l.epoch == epoch) {
+                    cluster::returned(e, link, now_ms, slot, tokens, out);
+                    if woken.is_some() {
+                        woken = Some(e.pool.tokens);
+                    }
+                    self.list_pool(i);
+                }
+                if let Some(remaining) = woken {
                     self.wake(i, remaining, out);
                 }
             }
@@ -198,9 +263,15 @@ impl ShardLimiter {
                     return;
                 }
                 let i = self.lookup(msg.id, &msg.kind, &msg.key, now_ms, out);
-                owner::charge_late(&mut self.table.entries[i], slot, tokens, now_ms);
+                let link = self.ctx.upstream.as_ref();
+                owner::charge_late(&mut self.table.entries[i], link, slot, tokens, now_ms, out);
             }
-            Body::Grant { slot, tokens, .. } => {
+            Body::Grant {
+                slot,
+                tokens,
+                epoch,
+                ..
+            } => {
                 let h = self.table.hash(msg.id, &msg.key);
                 let found = self
                     .table
@@ -212,7 +283,11 @@ impl ShardLimiter {
                         out.push(Message {
                             to: msg.from,
                             from: self.ctx.shard,
-                            body: Body::Return { slot, tokens },
+                            body: Body::Return {
+                                slot,
+                                tokens,
+                                epoch,
+                            },
                             ..msg
                         });
                     }
@@ -230,6 +305,55 @@ impl ShardLimiter {
                     }
                 }
             }
+            Body::Answer {
+                slot,
+                answer,
+                epoch,
+            } => {
+                let Some(link) = self.ctx.upstream.as_ref() else {
+                    return;
+                };
+                let h = self.table.hash(msg.id, &msg.key);
+                let found = self
+                    .table
+                    .find(h, msg.id, &msg.key)
+                    .map(|i| i as usize)
+                    .filter(|&i| self.table.entries[i].owner == self.ctx.shard);
+                let Some(i) = found else {
+                    // The record went: what the store granted goes back.
+                    if answer.granted != [0; 2] && link.up {
+                        out.push(Message {
+                            to: UPSTREAM,
+                            from: self.ctx.shard,
+                            body: Body::Up {
+                                op: crate::upstream::Op::Return {
+                                    slot,
+                                    tokens: answer.granted,
+                                },
+                                epoch,
+                            },
+                            ..msg
+                        });
+                    }
+                    return;
+                };
+                let e = &mut self.table.entries[i];
+                if cluster::on_answer(e, link, now_ms, slot, answer, epoch, out) {
+                    let remaining = e.pool.tokens;
+                    if e.waiters != 0 {
+                        self.wake(i, remaining, out);
+                    }
+                    self.list_pool(i);
+                }
+            }
+            Body::Status(status) => {
+                if let Some(link) = self.ctx.upstream.as_mut() {
+                    link.up = status.up;
+                    link.epoch = status.epoch;
+                    link.processes = status.processes.max(1);
+                }
+            }
+            Body::Up { .. } => {}
         }
     }
 
@@ -256,6 +380,25 @@ impl ShardLimiter {
                     e.lease.listed = false;
                 }
                 self.leased.swap_remove(k);
+            }
+        }
+        if let Some(link) = self.ctx.upstream.as_ref() {
+            let mut k = 0;
+            while k < self.pooled.len() {
+                let (i, generation) = self.pooled[k];
+                let e = &mut self.table.entries[i as usize];
+                let keep = e.live
+                    && e.generation == generation
+                    && e.pool.listed
+                    && cluster::upkeep(e, link, now_ms, out);
+                if keep {
+                    k += 1;
+                } else {
+                    if e.generation == generation {
+                        e.pool.listed = false;
+                    }
+                    self.pooled.swap_remove(k);
+                }
             }
         }
         let n = self.table.entries.len();
@@ -303,7 +446,11 @@ impl ShardLimiter {
         let e = &mut self.table.entries[i];
         e.last_ms = now_ms;
         if e.owner == self.ctx.shard {
-            owner::admit(e, now_ms, count, mode)
+            let d = owner::admit(e, self.ctx.upstream.as_ref(), now_ms, count, mode, out);
+            if self.ctx.upstream.is_some() {
+                self.list_pool(i);
+            }
+            d
         } else {
             holder::admit(e, &self.ctx, now_ms, count, mode, out)
         }
@@ -324,7 +471,8 @@ impl ShardLimiter {
         if let Some(i) = self.table.find(hash, id, key) {
             let e = &mut self.table.entries[i as usize];
             if e.kind != *kind {
-                e.set_kind(kind, now_ms);
+                let cluster = self.ctx.upstream.is_some() && e.owner == self.ctx.shard;
+                e.set_kind(kind, now_ms, cluster);
             }
             return i as usize;
         }
@@ -334,7 +482,8 @@ impl ShardLimiter {
             self.table.unlink(i);
         }
         let owner = self.owner_of(id, key);
-        self.table.entries[i as usize].init(id, key, kind, owner, now_ms);
+        let cluster = self.ctx.upstream.is_some() && owner == self.ctx.shard;
+        self.table.entries[i as usize].init(id, key, kind, owner, now_ms, cluster);
         self.table.link(i, hash);
         i as usize
     }
@@ -352,6 +501,8 @@ impl ShardLimiter {
         let e = &mut self.table.entries[i];
         if e.owner != self.ctx.shard {
             holder::give_back(e, &self.ctx, out);
+        } else if let Some(link) = self.ctx.upstream.as_ref() {
+            cluster::give_back(e, link, out);
         }
     }
 
@@ -361,6 +512,15 @@ impl ShardLimiter {
         if e.lease.holds() && !e.lease.listed {
             e.lease.listed = true;
             self.leased.push((i as u32, e.generation));
+        }
+    }
+
+    /// Puts an owned record holding a pool on the list [`tick`](Self::tick) walks.
+    fn list_pool(&mut self, i: usize) {
+        let e = &mut self.table.entries[i];
+        if e.pool.holds() && !e.pool.listed {
+            e.pool.listed = true;
+            self.pooled.push((i as u32, e.generation));
         }
     }
 

@@ -171,7 +171,7 @@ mod tests {
         if t.entries[i as usize].live {
             t.unlink(i);
         }
-        t.entries[i as usize].init(LimitId(1), key, &KIND, 0, 0);
+        t.entries[i as usize].init(LimitId(1), key, &KIND, 0, 0, false);
         t.link(i, hash);
         i
     }
@@ -208,7 +208,7 @@ mod tests {
         let v = t.vacancy();
         assert_ne!(t.entries[v as usize].key, b"y");
         t.unlink(v);
-        t.entries[v as usize].init(LimitId(1), b"w", &KIND, 0, 0);
+        t.entries[v as usize].init(LimitId(1), b"w", &KIND, 0, 0, false);
         t.link(v, 4);
         assert_eq!(t.len(), 3);
         assert!(t.find(2, LimitId(1), b"y").is_some());

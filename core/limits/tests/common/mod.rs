@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod procs;
+
 use std::collections::VecDeque;
 
 use tollgate_limits::{Decision, Kind, LimitId, Message, ShardLimiter, Tuning};
