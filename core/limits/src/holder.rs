@@ -8,6 +8,7 @@ use crate::kind::{Decision, Exhausted, BYTES, CALLS};
 use crate::message::{Body, Message};
 use crate::owner::{needs, wait, Mode};
 use crate::shard::Ctx;
+use crate::upstream::OnFailure;
 
 /// A lease is never sized below `limit / (MIN_LEASE_DIVISOR · shards)`: a shard with little
 /// traffic then asks less often, at a cost of at most `1/MIN_LEASE_DIVISOR` of the limit
@@ -24,6 +25,16 @@ pub(crate) fn admit(
     mode: Mode,
     out: &mut Vec<Message>,
 ) -> Decision {
+    if let Some(link) = ctx
+        .upstream
+        .as_ref()
+        .filter(|l| !l.up && l.cfg.on_failure == OnFailure::Closed)
+    {
+        return Decision::Denied {
+            retry_after_ms: link.cfg.closed_retry_ms(),
+            exhausted: Exhausted::Calls,
+        };
+    }
     let slot = e.slot(now_ms);
     same_epoch(e, ctx);
     if e.lease.slot < slot {
