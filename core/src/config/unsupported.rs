@@ -7,7 +7,6 @@ use super::node::{join_index, join_key};
 use super::validate::Checker;
 
 const TLS: &str = "TLS lands with issue 6";
-const RATE_LIMITS: &str = "cluster-wide counters in Redis land with issue 5";
 const LATER: &str = "a later issue";
 
 fn refuse(c: &mut Checker<'_>, path: &str, what: &str) {
@@ -75,13 +74,6 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
     }
     if !config.api_version_sets.is_empty() {
         refuse(c, "api-version-sets", LATER);
-    }
-    if config
-        .rate_limits
-        .as_ref()
-        .is_some_and(|r| r.redis.is_some())
-    {
-        refuse(c, "rate-limits.redis", RATE_LIMITS);
     }
     if config.cache.is_some() {
         refuse(c, "cache", LATER);

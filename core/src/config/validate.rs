@@ -232,6 +232,22 @@ impl Checker<'_> {
         if config.rate_limits.as_ref().is_some_and(|r| r.max_keys == 0) {
             self.error("rate-limits.max-keys", "must be at least 1", None);
         }
+        if let Some(r) = config.rate_limits.as_ref().and_then(|r| r.redis.as_ref()) {
+            if let Err(e) = super::redis_url::parse_redis_url(&r.url) {
+                self.error(
+                    "rate-limits.redis.url",
+                    format!("`{}` is not a Redis URL: {e}", r.url),
+                    Some("e.g. redis://127.0.0.1:6379 or redis://:password@redis:6379/0".into()),
+                );
+            }
+            if r.sync_interval.is_zero() {
+                self.error(
+                    "rate-limits.redis.sync-interval",
+                    "must be longer than 0",
+                    Some("e.g. 50ms".into()),
+                );
+            }
+        }
         let o = &g.openid;
         for (key, value) in [
             ("wait", o.wait),

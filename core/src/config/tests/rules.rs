@@ -277,7 +277,6 @@ fn unsupported_features_are_loud() {
         ("apis[0].api-revision", "a later issue"),
         ("apis[0].is-current", "a later issue"),
         ("api-version-sets", "a later issue"),
-        ("rate-limits.redis", "issue 5"),
         ("cache", "a later issue"),
         ("logging.access", "a later issue"),
         ("telemetry", "a later issue"),
@@ -360,4 +359,25 @@ fn openid_settings_must_be_usable() {
         "gateway.openid.azure-ad-authority",
         "is not an http(s) URL",
     );
+}
+
+#[test]
+fn redis_for_rate_limits_must_be_usable() {
+    let errs = errors(
+        "gateway: {}\nrate-limits:\n  redis: { url: \"http://r:6379\", sync-interval: 0s }\n",
+    );
+    let d = find(&errs, "rate-limits.redis.url", "is not a Redis URL");
+    assert!(d.message.contains("use redis://"), "{d}");
+    assert_eq!((d.line, d.col), (3, 17), "located at the value");
+    find(
+        &errs,
+        "rate-limits.redis.sync-interval",
+        "must be longer than 0",
+    );
+    assert_eq!(errs.len(), 2, "{}", ConfigErrors(errs.clone()));
+    let loaded = ok(
+        "rate-limits: { redis: { url: \"redis://:pw@127.0.0.1:6380/1\", on-failure: closed } }\n",
+    );
+    let redis = loaded.config.rate_limits.and_then(|r| r.redis);
+    assert!(redis.is_some_and(|r| r.sync_interval.as_millis() == 50));
 }
