@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need when it is missing
-# (Debian packages via apt), then runs the unit, conformance and integration tests of the
+# (Debian packages via apt: curl, redis-server), then runs the unit, conformance and integration tests of the
 # whole workspace. CI (.ci/run) runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# proxy/tests/redis.rs runs gateways sharing limits through a real Redis.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

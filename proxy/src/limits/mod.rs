@@ -1,8 +1,10 @@
 //! Rate limits and quotas in the gateway: each shard owns a `tollgate_limits::ShardLimiter`
 //! and exchanges budget with the others by message (`mesh`), never through shared
-//! memory. `throttle` is the policy engine's `Throttler` over a shard's limiter.
+//! memory. `throttle` is the policy engine's `Throttler` over a shard's limiter. With
+//! `rate-limits.redis`, `redis` is the thread that shares the limits with other gateways.
 
 pub mod mesh;
+pub mod redis;
 pub mod throttle;
 
 pub use mesh::{Mesh, ShardLink};

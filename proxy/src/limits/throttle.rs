@@ -1,5 +1,6 @@
 //! The policy engine's [`Throttler`] over a shard's limiter: translates counters,
-//! forwards the messages the limiter emits, and takes in those other shards send.
+//! forwards the messages the limiter emits (to other shards, or to the Redis thread), and
+//! takes in those other shards and the Redis thread send.
 
 use std::cell::RefCell;
 
@@ -24,8 +25,12 @@ pub fn keys_per_shard(max_keys: u64, shards: usize) -> usize {
 
 impl ShardThrottle {
     pub fn new(shard: u16, shards: u16, max_keys: usize, link: Option<ShardLink>) -> ShardThrottle {
+        let mut limiter = ShardLimiter::new(shard, shards.max(1), max_keys);
+        if let Some(cluster) = link.as_ref().and_then(|l| l.cluster) {
+            limiter = limiter.with_upstream(cluster);
+        }
         ShardThrottle {
-            limiter: RefCell::new(ShardLimiter::new(shard, shards.max(1), max_keys)),
+            limiter: RefCell::new(limiter),
             out: RefCell::new(Vec::with_capacity(16)),
             link,
             received: std::cell::Cell::new(0),

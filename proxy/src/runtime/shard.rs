@@ -77,7 +77,15 @@ pub fn start(
         .map_err(|e| StartError::Bind(http, e))?;
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut links = crate::jwks::start(snapshot.jwt_fetch_urls.clone(), &snapshot.openid, shards);
-    let mut meshes = crate::limits::Mesh::build(shards).map_err(StartError::Thread)?;
+    let cluster = snapshot
+        .rate_limit_redis
+        .as_ref()
+        .map(crate::limits::redis::cluster);
+    let (mut meshes, store) =
+        crate::limits::Mesh::build(shards, cluster).map_err(StartError::Thread)?;
+    if let (Some(redis), Some(end)) = (snapshot.rate_limit_redis.as_ref(), store) {
+        crate::limits::redis::start(redis, end);
+    }
     let mut listener_fds = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
     for (id, std_listener) in listeners.into_iter().enumerate() {

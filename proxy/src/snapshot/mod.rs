@@ -46,6 +46,8 @@ pub struct Snapshot {
     pub openid: tollgate_core::config::OpenId,
     /// `rate-limits.max-keys`: counters kept by the whole gateway (split across shards).
     pub max_rate_limit_keys: u64,
+    /// `rate-limits.redis`: limits shared with other gateways through Redis.
+    pub rate_limit_redis: Option<tollgate_core::config::RateLimitRedis>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -225,6 +227,7 @@ impl Snapshot {
                 .map_or(tollgate_core::config::DEFAULT_RATE_LIMIT_MAX_KEYS, |r| {
                     r.max_keys
                 }),
+            rate_limit_redis: config.rate_limits.as_ref().and_then(|r| r.redis.clone()),
         })
     }
 }
