@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need when it is missing
-# (Debian packages via apt: curl, redis-server), then runs the unit, conformance and integration tests of the
-# whole workspace. CI (.ci/run) runs exactly this.
+# (Debian packages via apt: curl, redis-server; nginx, haproxy and wrk for the latency
+# gate), runs the unit, conformance and integration tests of the whole workspace, then
+# the latency gate (bench/gate.sh: Tollgate's CPU per request against nginx and HAProxy,
+# measured side by side; TOLLGATE_SKIP_BENCH_GATE=1 skips it). CI (.ci/run) runs exactly
+# this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +29,7 @@ set -e
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+if [ "${TOLLGATE_SKIP_BENCH_GATE:-0}" != 1 ]; then
+  bash bench/gate.sh
+fi
