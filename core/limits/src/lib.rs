@@ -22,6 +22,11 @@
 //! its first lease. The caller carries [`Message`]s between shards. The algorithm and its
 //! bounds: `docs/throttling.md`.
 //!
+//! It also keeps APIM's `limit-concurrency` exact across shards: a **gauge** per key
+//! ([`ShardLimiter::acquire`] / [`ShardLimiter::release`]) whose owner shard holds the
+//! authoritative in-flight count and lends slots to the other shards, so at most `max`
+//! requests are in flight for a key in the whole process (module `gauge`).
+//!
 //! Memory is bounded: at most `max_keys` keys per shard, idle ones evicted first (CLOCK).
 //! A request for a key already held allocates nothing.
 //!
@@ -39,6 +44,7 @@
 
 mod cluster;
 mod entry;
+mod gauge;
 mod geometry;
 mod holder;
 mod kind;
@@ -52,6 +58,7 @@ mod store;
 mod table;
 mod upstream;
 
+pub use gauge::Slot;
 pub use kind::{Decision, Exhausted, Kind, LimitId};
 pub use message::Message;
 pub use shard::{ShardLimiter, Tuning};

@@ -1,5 +1,5 @@
 //! What shards tell each other about a key: asks for budget, grants, unused budget given
-//! back, late counts and wake-ups. The caller carries a [`Message`] to shard
+//! back, late counts and wake-ups, and the slots of concurrency gauges. The caller carries a [`Message`] to shard
 //! [`Message::to`] (a crossbeam channel per shard, in order per sender) and hands it to
 //! that shard's [`ShardLimiter::receive`](crate::ShardLimiter::receive); everything else
 //! in it is the engine's business. A message carries its key and limit so the receiver
@@ -7,6 +7,7 @@
 //! evicted it. Messages to and from the store shared by several processes use the same
 //! envelope, addressed to or from [`UPSTREAM`](crate::UPSTREAM) (see `upstream`).
 
+use crate::gauge::GaugeBody;
 use crate::kind::{Kind, LimitId};
 use crate::upstream::{Answer, Op, Status};
 
@@ -72,4 +73,6 @@ pub(crate) enum Body {
     },
     /// Store link → every shard: the store's state.
     Status(Status),
+    /// Between a `limit-concurrency` key's owner and the other shards (see `gauge`).
+    Gauge(GaugeBody),
 }

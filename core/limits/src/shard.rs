@@ -3,10 +3,11 @@
 //! or the holder role (another shard owns it: spend a lease, ask, or wait), and each
 //! message from another shard (or from the store shared with other processes) to the role
 //! it concerns. It owns the table, the lists of leases and pools to look after, and the
-//! expiry sweep.
+//! expiry sweep, and the `limit-concurrency` gauges (`gauge`).
 
 use crate::cluster::{self, Link};
 use crate::entry::Entry;
+use crate::gauge::{Gauges, Slot, GAUGE_ID};
 use crate::holder;
 use crate::kind::{Decision, Kind, LimitId, BYTES, CALLS};
 use crate::message::{Body, Message};
@@ -78,6 +79,8 @@ pub struct ShardLimiter {
     pooled: Vec<(u32, u32)>,
     /// The expiry sweep's position in the table.
     sweep: usize,
+    /// `limit-concurrency` gauges (keyed apart from the table: they have no window).
+    gauges: Gauges,
 }
 
 impl std::fmt::Debug for ShardLimiter {
@@ -112,6 +115,7 @@ impl ShardLimiter {
             leased: Vec::new(),
             pooled: Vec::new(),
             sweep: 0,
+            gauges: Gauges::new(max_keys),
         }
     }
 
@@ -215,12 +219,45 @@ impl ShardLimiter {
         }
     }
 
+    /// Takes one of `max` concurrency slots for `key` (APIM's `limit-concurrency`), counted
+    /// across all shards: [`Slot::Taken`] (give it back with [`release`](Self::release)),
+    /// [`Slot::Full`], or, on a shard that does not own the key and holds no free slot,
+    /// [`Slot::Pending`] after asking the owner through `out`. At most `max_keys` keys;
+    /// a new key beyond that is refused (a concurrency limit fails closed).
+    #[inline]
+    pub fn acquire(&mut self, key: &[u8], max: u64, now_ms: u64, out: &mut Vec<Message>) -> Slot {
+        let owner = self.owner_of(GAUGE_ID, key);
+        self.gauges.acquire(&self.ctx, owner, key, max, now_ms, out)
+    }
+
+    /// Gives back a slot [`acquire`](Self::acquire) took for `key` on this shard.
+    #[inline]
+    pub fn release(&mut self, key: &[u8], now_ms: u64, out: &mut Vec<Message>) {
+        self.gauges.release(&self.ctx, key, now_ms, out);
+    }
+
+    /// `(in flight here, slots)` for a concurrency key: slots leased from the owner, or on
+    /// the owner the slots it lent out. For tests and diagnostics.
+    pub fn slots(&self, key: &[u8]) -> (u64, u64) {
+        self.gauges.held(key, self.ctx.shard)
+    }
+
+    /// Concurrency keys held on this shard.
+    pub fn gauges(&self) -> usize {
+        self.gauges.len()
+    }
+
     /// Takes a message another shard's limiter (or the store's link) addressed to this one.
     pub fn receive(&mut self, msg: Message, now_ms: u64, out: &mut Vec<Message>) {
         if msg.to != self.ctx.shard || (msg.from >= self.ctx.shards && msg.from != UPSTREAM) {
             return;
         }
         match msg.body {
+            Body::Gauge(body) => {
+                let owner = self.owner_of(GAUGE_ID, &msg.key);
+                self.gauges
+                    .receive(&self.ctx, owner, msg.from, &msg.key, body, now_ms, out);
+            }
             Body::Ask { need, want } => {
                 if self.owner_of(msg.id, &msg.key) != self.ctx.shard {
                     return;
@@ -361,6 +398,7 @@ impl ShardLimiter {
     /// whose key went idle (so their budget serves other shards), and drops up to
     /// [`Tuning::expire_per_tick`] records that hold nothing any more.
     pub fn tick(&mut self, now_ms: u64, out: &mut Vec<Message>) {
+        self.gauges.tick(&self.ctx, now_ms, out);
         let idle_ms = self.ctx.tuning.idle_ms;
         let mut k = 0;
         while k < self.leased.len() {
