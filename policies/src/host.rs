@@ -44,8 +44,12 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn set_retry_attempt(&mut self, id: u16, attempts: u32);
     /// A side request evaluated by the program, for the proxy to perform.
     fn begin_send(&mut self, send: crate::exchange::PendingSend<'a>);
-    /// `limit-concurrency`: takes one of `max` slots for `key`; false when all are taken.
-    fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool;
+    /// `limit-concurrency`: takes one of `max` slots for `key`; `Full` when all are
+    /// taken, `Pending` while another shard is asked.
+    fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> crate::exchange::Acquire;
+    /// `limit-concurrency` found its slots with another shard: true (once per request)
+    /// when the proxy should wait for its answer and run the policy again.
+    fn await_slot(&mut self) -> bool;
     /// Gives back the slot most recently taken.
     fn concurrency_release(&mut self);
     /// `emit-metric`: a metric with its dimensions.

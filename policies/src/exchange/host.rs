@@ -7,7 +7,7 @@ use crate::host::PolicyHost;
 use crate::program::{ExistsAction, Target};
 use crate::vm::{exists_outcome, ExistsOutcome};
 
-use super::{BackendChoice, Exchange, HeaderList};
+use super::{Acquire, BackendChoice, Exchange, HeaderList};
 
 /// Headers APIM sends as separate lines when set-header has several values; every other
 /// header gets its values joined with `,`.
@@ -239,12 +239,22 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         self.deferred_counts.push((at, key, what));
     }
 
-    fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> bool {
-        let granted = self.limiter.is_none_or(|l| l.try_acquire(key, max));
-        if granted {
+    fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> Acquire {
+        let got = self
+            .limiter
+            .map_or(Acquire::Taken, |l| l.try_acquire(key, max));
+        if got == Acquire::Taken {
             self.held.push(key);
         }
-        granted
+        got
+    }
+
+    fn await_slot(&mut self) -> bool {
+        if self.waited_for_slot || self.limiter.is_none() {
+            return false;
+        }
+        self.waited_for_slot = true;
+        true
     }
 
     fn concurrency_release(&mut self) {

@@ -59,10 +59,21 @@ pub struct ResponseState<'a> {
     pub body: Option<&'a [u8]>,
 }
 
-/// Where `limit-concurrency` counts (per shard in the gateway).
+/// The answer to [`ConcurrencyLimiter::try_acquire`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acquire {
+    /// A slot is taken; [`ConcurrencyLimiter::release`] gives it back.
+    Taken,
+    /// All `max` slots are taken.
+    Full,
+    /// The count is with another shard, which was asked; wait (briefly) and try again.
+    Pending,
+}
+
+/// Where `limit-concurrency` counts (in the gateway: across all shards, by message).
 pub trait ConcurrencyLimiter {
     /// Takes a slot for `key` if fewer than `max` are taken.
-    fn try_acquire(&self, key: &str, max: u32) -> bool;
+    fn try_acquire(&self, key: &str, max: u32) -> Acquire;
     fn release(&self, key: &str);
 }
 
@@ -184,6 +195,8 @@ pub struct Exchange<'a> {
     pub throttler: Option<&'a dyn Throttler>,
     /// A throttling policy waited for budget from another shard already.
     pub waited_for_budget: bool,
+    /// `limit-concurrency` waited for a slot from another shard already.
+    pub waited_for_slot: bool,
     /// Counts to make once the response is known: (instruction, counter key, what).
     pub deferred_counts: bumpalo::collections::Vec<'a, (u32, &'a str, u8)>,
     /// Keys whose slots this request holds; given back when the exchange ends.
@@ -238,6 +251,7 @@ impl<'a> Exchange<'a> {
             waited_for_keys: false,
             throttler: None,
             waited_for_budget: false,
+            waited_for_slot: false,
             deferred_counts: bumpalo::collections::Vec::new_in(arena),
             metrics: bumpalo::collections::Vec::new_in(arena),
             held: bumpalo::collections::Vec::new_in(arena),

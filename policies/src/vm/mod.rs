@@ -365,7 +365,13 @@ fn step<'a, H: PolicyHost<'a>>(
         }
         Insn::ConcurrencyEnter { key, max } => {
             let key = text(prog, key, host, scratch)?;
-            if !host.concurrency_acquire(key, *max) {
+            let got = host.concurrency_acquire(key, *max);
+            if got == crate::exchange::Acquire::Pending && host.await_slot() {
+                // The slots are with another shard: wait once, then run this again.
+                return Ok(Step::Budget);
+            }
+            // Still pending after the wait: refuse (a concurrency limit fails closed).
+            if got != crate::exchange::Acquire::Taken {
                 return Err(Failure {
                     status: 429,
                     message: "Too many concurrent requests.".into(),

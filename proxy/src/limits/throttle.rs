@@ -1,11 +1,12 @@
-//! The policy engine's [`Throttler`] over a shard's limiter: translates counters,
-//! forwards the messages the limiter emits (to other shards, or to the Redis thread), and
-//! takes in those other shards and the Redis thread send.
+//! The policy engine's [`Throttler`] and [`ConcurrencyLimiter`] over a shard's limiter:
+//! translates counters and concurrency keys, forwards the messages the limiter emits (to
+//! other shards, or to the Redis thread), and takes in those other shards and the Redis
+//! thread send.
 
 use std::cell::RefCell;
 
-use tollgate_limits::{Decision, Exhausted, Kind, LimitId, Message, ShardLimiter};
-use tollgate_policies::exchange::{CounterSpec, Throttler, Verdict};
+use tollgate_limits::{Decision, Exhausted, Kind, LimitId, Message, ShardLimiter, Slot};
+use tollgate_policies::exchange::{Acquire, ConcurrencyLimiter, CounterSpec, Throttler, Verdict};
 
 use super::ShardLink;
 
@@ -139,6 +140,32 @@ impl Throttler for ShardThrottle {
             now_ms.max(0) as u64,
             &mut out,
         );
+        self.flush(&mut out);
+    }
+}
+
+impl ConcurrencyLimiter for ShardThrottle {
+    fn try_acquire(&self, key: &str, max: u32) -> Acquire {
+        let mut out = self.out.borrow_mut();
+        let got = self.limiter.borrow_mut().acquire(
+            key.as_bytes(),
+            u64::from(max),
+            super::now_ms(),
+            &mut out,
+        );
+        self.flush(&mut out);
+        match got {
+            Slot::Taken => Acquire::Taken,
+            Slot::Full => Acquire::Full,
+            Slot::Pending => Acquire::Pending,
+        }
+    }
+
+    fn release(&self, key: &str) {
+        let mut out = self.out.borrow_mut();
+        self.limiter
+            .borrow_mut()
+            .release(key.as_bytes(), super::now_ms(), &mut out);
         self.flush(&mut out);
     }
 }

@@ -43,11 +43,10 @@ pub struct Shard {
     pub drain: Drain,
     pub scratch: scratch::ScratchPool,
     pub arenas: scratch::ArenaPool,
-    /// `limit-concurrency` counters of this shard.
-    pub concurrency: Concurrency,
     /// validate-jwt key sets and verified tokens of this shard.
     pub jwt: crate::jwks::ShardJwt,
-    /// Rate-limit and quota counters of this shard.
+    /// Rate-limit and quota counters of this shard, and its `limit-concurrency` gauges
+    /// (exact across shards: see `tollgate_limits::ShardLimiter::acquire`).
     pub throttle: crate::limits::ShardThrottle,
     /// Seed state for request ids and `Guid.NewGuid()` (xorshift; not for secrets).
     random: std::cell::Cell<u64>,
@@ -73,7 +72,6 @@ impl Shard {
             snapshot,
             drain: Drain::default(),
             arenas: scratch::ArenaPool::default(),
-            concurrency: Concurrency::default(),
             random: std::cell::Cell::new(seed(id)),
         }
     }
@@ -106,38 +104,4 @@ fn seed(shard: usize) -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     (t ^ (shard as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
-}
-
-/// Per-shard `limit-concurrency` counters: key → slots taken. A key is forgotten when
-/// its count returns to zero, so idle keys hold no memory.
-#[derive(Default)]
-pub struct Concurrency {
-    taken: std::cell::RefCell<std::collections::HashMap<Box<str>, u32>>,
-}
-
-impl tollgate_policies::exchange::ConcurrencyLimiter for Concurrency {
-    fn try_acquire(&self, key: &str, max: u32) -> bool {
-        let mut taken = self.taken.borrow_mut();
-        match taken.get_mut(key) {
-            Some(n) if *n >= max => false,
-            Some(n) => {
-                *n += 1;
-                true
-            }
-            None => {
-                taken.insert(key.into(), 1);
-                true
-            }
-        }
-    }
-
-    fn release(&self, key: &str) {
-        let mut taken = self.taken.borrow_mut();
-        if let Some(n) = taken.get_mut(key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                taken.remove(key);
-            }
-        }
-    }
 }

@@ -148,7 +148,7 @@ pub(super) fn new_exchange<'a>(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
     let mut ex = Exchange::new(arena, request, info, now, shard.random_seed());
-    ex.limiter = Some(&shard.concurrency);
+    ex.limiter = Some(&shard.throttle);
     ex.jwt = Some(&shard.jwt);
     ex.throttler = Some(&shard.throttle);
     ex
