@@ -10,27 +10,13 @@
 #   SECONDS_=10 CONNS=256 perf/profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 DUR=${SECONDS_:-5}
-CONNS=${CONNS:-64}
-need=()
-command -v perf >/dev/null || need+=(linux-perf)
-command -v wrk >/dev/null || need+=(wrk)
-[ -x /usr/sbin/nginx ] || need+=(nginx)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.3; rm -rf "$WORK"' EXIT
-cargo build --release -q -p tollgate
-sed "s#__DIR__#$WORK#" bench/peers/backend-nginx.conf > "$WORK/backend.conf"
-taskset -c 1 /usr/sbin/nginx -c "$WORK/backend.conf" -p "$WORK" &
-TOLLGATE_LOG=warn taskset -c 0 target/release/tollgate run --config bench/peers/tollgate.yaml &
-GW=$!
-sleep 0.8
-taskset -c 1 wrk -t1 -c"$CONNS" -d1s http://127.0.0.1:18083/bench/x >/dev/null
+perf_setup
+perf_start
 perf record -F 1999 -g -p "$GW" -o "$WORK/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
 PERF=$!
-taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" http://127.0.0.1:18083/bench/x | grep -E "Requests/sec|Latency"
+perf_load "$DUR" "${CONNS:-64}"
 wait $PERF || true
 echo "== CPU by object (kernel vs tollgate vs libc)"
 perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -6
