@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CI latency gate: short forms of the passthrough and identity benchmarks, checked
-# against bench/targets.toml. A ratio above its target (widened by the spread of that
-# run's rounds) is measured once more before the gate fails.
+# against bench/targets.toml (a ratio above its target, widened by the spread of that
+# run's rounds, is measured once more before the gate fails), and the instruction
+# counts of the hot paths against bench/instructions.toml (callgrind).
 #
 #   bench/gate.sh                      # ~3 minutes after the release build
 #   ROUNDS=3 DURATION=5 bench/gate.sh
@@ -37,5 +38,6 @@ for spec in "passthrough passthrough.sh tollgate_vs_nginx" "identity identity.sh
     run "$1" "$2" "$3" || { status=1; tail -8 "bench/results/$1.log"; }
   fi
 done
+bash bench/instructions.sh || status=1
 [ $status -eq 0 ] && echo "latency gate: passed" || echo "latency gate: FAILED"
 exit $status
