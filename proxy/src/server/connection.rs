@@ -22,8 +22,9 @@ use super::scratch::Scratch;
 use super::tunnel::{self, Tunnel};
 use super::{linger, Shard, STATUS_PATH};
 
-/// Initial read buffer of a client connection; grows up to `max-header-bytes` for big heads.
-const CLIENT_BUF: usize = 8 * 1024;
+/// Read buffer of a client connection while it reads or serves a request; grows up to
+/// `max-header-bytes` for big heads. Idle connections hold none (see `BufPool`).
+pub const CLIENT_BUF: usize = 8 * 1024;
 
 /// What happens to the connection after a request.
 pub enum Next {
@@ -48,7 +49,7 @@ pub async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr) {
     let mut client = Client {
         stream,
         peer,
-        buf: Vec::with_capacity(CLIENT_BUF),
+        buf: Vec::new(),
         linger: false,
     };
     loop {
@@ -70,28 +71,37 @@ pub async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr) {
         }
     }
     if client.linger {
+        if client.buf.capacity() == client.buf.len() {
+            client.buf.reserve(CLIENT_BUF);
+        }
         linger::close(&mut client.stream, &mut client.buf).await;
     }
+    shard.bufs.put(std::mem::take(&mut client.buf));
     shard.drain.conn_closed();
 }
 
-/// Waits (up to `keepalive-idle`) for the first byte of the next request. While waiting
-/// the connection is parked so shutdown can wake it. False: close the connection.
+/// Waits (up to `keepalive-idle`) for the first bytes of the next request. While waiting
+/// the connection is parked so shutdown can wake it, and holds no read buffer: it waits
+/// for readability, then borrows a buffer from the shard's pool. False: close.
 async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
     if !c.buf.is_empty() {
         return true;
     }
+    if c.buf.capacity() > 0 {
+        shard.bufs.put(std::mem::take(&mut c.buf));
+    }
     let Some(key) = shard.drain.park_idle(c.stream.as_raw_fd()) else {
         return false;
     };
-    let r = read_more(
-        &mut c.stream,
-        &mut c.buf,
-        shard.snapshot.timeouts.keepalive_idle,
-    )
-    .await;
+    let timeouts = &shard.snapshot.timeouts;
+    let ready = monoio::time::timeout(timeouts.keepalive_idle, c.stream.readable(false)).await;
     shard.drain.unpark(key);
-    matches!(r, Read::Data(_)) && !shard.drain.draining()
+    if !matches!(ready, Ok(Ok(()))) || shard.drain.draining() {
+        return false;
+    }
+    c.buf = shard.bufs.take();
+    let r = read_more(&mut c.stream, &mut c.buf, timeouts.client_header).await;
+    matches!(r, Read::Data(_))
 }
 
 /// Reads until a whole head is parsed (within `client-header`), then serves it.

@@ -43,6 +43,8 @@ pub struct Shard {
     pub drain: Drain,
     pub scratch: scratch::ScratchPool,
     pub arenas: scratch::ArenaPool,
+    /// Client read buffers, held only while a connection reads or serves a request.
+    pub bufs: scratch::BufPool,
     /// validate-jwt key sets and verified tokens of this shard.
     pub jwt: crate::jwks::ShardJwt,
     /// Rate-limit and quota counters of this shard, and its `limit-concurrency` gauges
@@ -72,6 +74,7 @@ impl Shard {
             snapshot,
             drain: Drain::default(),
             arenas: scratch::ArenaPool::default(),
+            bufs: scratch::BufPool::new(connection::CLIENT_BUF),
             random: std::cell::Cell::new(seed(id)),
         }
     }

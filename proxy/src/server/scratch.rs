@@ -104,3 +104,43 @@ impl ArenaPool {
         }
     }
 }
+
+/// Client read buffers, lent to connections only while they read or hold a request: an
+/// idle keep-alive connection waits for readability without one, so thousands of idle
+/// connections do not each keep a buffer. Taking one back in steady state reuses a
+/// returned buffer (no allocation).
+pub struct BufPool {
+    free: RefCell<Vec<Vec<u8>>>,
+    size: usize,
+}
+
+/// Buffers kept for reuse; more than this many returned at once are freed.
+const MAX_POOLED_BUFS: usize = 1024;
+
+impl BufPool {
+    pub fn new(size: usize) -> BufPool {
+        BufPool {
+            free: RefCell::new(Vec::new()),
+            size,
+        }
+    }
+
+    pub fn take(&self) -> Vec<u8> {
+        self.free
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.size))
+    }
+
+    /// Gives a buffer back; one that grew past 4× its size (a big head) is freed.
+    pub fn put(&self, mut buf: Vec<u8>) {
+        buf.clear();
+        let mut free = self.free.borrow_mut();
+        if buf.capacity() >= self.size
+            && buf.capacity() <= 4 * self.size
+            && free.len() < MAX_POOLED_BUFS
+        {
+            free.push(buf);
+        }
+    }
+}
