@@ -73,7 +73,7 @@ impl KeyIndex {
         let mut found = None;
         // Every entry of the bucket is compared in full, in constant time.
         for (x, sub, which) in bucket {
-            if same(x, &d) {
+            if constant_time_eq(x, &d) {
                 found = Some((*sub, *which));
             }
         }
@@ -89,8 +89,12 @@ impl KeyIndex {
     }
 }
 
-/// Compares two digests in time independent of where they differ.
-fn same(a: &Digest, b: &Digest) -> bool {
+/// Compares two byte strings in time independent of where they differ (lengths are not
+/// secret: unequal lengths answer at once).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     std::hint::black_box(diff) == 0
 }

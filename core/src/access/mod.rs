@@ -19,7 +19,7 @@ mod keys;
 use std::path::Path;
 
 pub use dates::parse_utc;
-pub use keys::{digest, KeyIndex, Which};
+pub use keys::{constant_time_eq, digest, KeyIndex, Which};
 
 use crate::config::{Config, ProductState, SubscriptionState};
 use crate::error::GatewayError;

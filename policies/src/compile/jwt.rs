@@ -15,9 +15,6 @@ use crate::xml::MergedElement;
 use super::attrs::element_text;
 use super::{Compiler, Ctx};
 
-/// APIM's default authority for `validate-azure-ad-token`.
-pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
-
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
@@ -90,7 +87,7 @@ pub(super) fn validate_jwt(c: &mut Compiler, ctx: &Ctx<'_>) {
 /// (The proxy may fetch the configuration from another authority for testing:
 /// `gateway.azure-ad-authority`.)
 pub(super) fn validate_azure_ad_token(c: &mut Compiler, ctx: &Ctx<'_>) {
-    let authority = ENTRA_AUTHORITY;
+    let authority = tollgate_core::config::DEFAULT_AZURE_AD_AUTHORITY;
     let Some(mut p) = common(c, ctx, "validate-azure-ad-token") else {
         return;
     };

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use tollgate_core::access::constant_time_eq;
 use tollgate_policies::exchange::Verified;
 
 /// Slots per shard.
@@ -122,14 +123,6 @@ impl TokenCache {
     pub fn len(&self) -> usize {
         self.inner.borrow().slots.len()
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 #[cfg(test)]

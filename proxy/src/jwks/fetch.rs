@@ -23,7 +23,7 @@ pub struct Fetched {
 }
 
 /// The TLS client settings of the fetcher, built once.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Tls(Arc<rustls::ClientConfig>);
 
 impl Tls {

@@ -42,18 +42,15 @@ pub fn fetch_url(url: &str, openid: &OpenId) -> String {
 }
 
 /// Starts the control thread for `urls` (already rewritten by [`fetch_url`]) and returns
-/// one link per shard. No sources: no thread, no links.
-pub fn start(urls: Vec<String>, openid: &OpenId, shards: usize) -> Vec<Option<Link>> {
-    if urls.is_empty() {
+/// one link per shard. No sources (or no TLS settings): no thread, no links.
+pub fn start(
+    urls: Vec<String>,
+    tls: Option<&fetch::Tls>,
+    openid: &OpenId,
+    shards: usize,
+) -> Vec<Option<Link>> {
+    let Some(tls) = tls.filter(|_| !urls.is_empty()).cloned() else {
         return (0..shards).map(|_| None).collect();
-    }
-    // Checked when the snapshot was built; a failure here means the CA file changed.
-    let tls = match fetch::Tls::new(openid.ca.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            crate::error!("openid: {e}; https key sets will not load");
-            return (0..shards).map(|_| None).collect();
-        }
     };
     let (refresh_tx, refresh_rx) = crossbeam_channel::bounded(256);
     let mut senders = Vec::with_capacity(shards);

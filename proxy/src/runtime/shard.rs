@@ -76,7 +76,12 @@ pub fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(http, e))?;
     let shutdown = Arc::new(AtomicBool::new(false));
-    let mut links = crate::jwks::start(snapshot.jwt_fetch_urls.clone(), &snapshot.openid, shards);
+    let mut links = crate::jwks::start(
+        snapshot.jwt_fetch_urls.clone(),
+        snapshot.openid_tls.as_ref(),
+        &snapshot.openid,
+        shards,
+    );
     let cluster = snapshot
         .rate_limit_redis
         .as_ref()

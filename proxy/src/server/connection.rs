@@ -251,9 +251,7 @@ async fn reject(c: &mut Client, s: &mut Scratch, head: &RequestHead, err: Gatewa
 
 /// Wall-clock seconds, for subscription start and end dates.
 fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    (crate::limits::now_ms() / 1000) as i64
 }
 
 fn head_error(e: HeadError) -> GatewayError {

@@ -43,6 +43,9 @@ pub struct Snapshot {
     /// `openid-config` URLs the policies name (as written) and where each is fetched.
     pub jwt_sources: Vec<String>,
     pub jwt_fetch_urls: Vec<String>,
+    /// TLS settings for https key fetches (roots + `gateway.openid.ca`), built once;
+    /// `None` when no policy names an `openid-config`.
+    pub openid_tls: Option<crate::jwks::fetch::Tls>,
     pub openid: tollgate_core::config::OpenId,
     /// `rate-limits.max-keys`: counters kept by the whole gateway (split across shards).
     pub max_rate_limit_keys: u64,
@@ -146,23 +149,7 @@ impl Snapshot {
             });
         }
         let g = &config.gateway;
-        let jwt_sources = crate::jwks::sources(
-            programs
-                .operations
-                .iter()
-                .flatten()
-                .chain(programs.apis.iter())
-                .chain(
-                    programs
-                        .products
-                        .iter()
-                        .flatten()
-                        .flatten()
-                        .flat_map(|p| p.operations.iter()),
-                )
-                .flatten()
-                .map(|p| &**p),
-        );
+        let jwt_sources = crate::jwks::sources(programs.all());
         let jwt_fetch_urls: Vec<String> = jwt_sources
             .iter()
             .map(|u| crate::jwks::fetch_url(u, &g.openid))
@@ -176,13 +163,15 @@ impl Snapshot {
                 });
             }
         }
+        let mut openid_tls = None;
         if !jwt_sources.is_empty() {
-            if let Err(message) = crate::jwks::fetch::Tls::new(g.openid.ca.as_deref()) {
-                errors.push(RouteError {
+            match crate::jwks::fetch::Tls::new(g.openid.ca.as_deref()) {
+                Ok(tls) => openid_tls = Some(tls),
+                Err(message) => errors.push(RouteError {
                     key_path: "gateway.openid.ca".into(),
                     message,
                     hint: "a PEM file of CA certificates".into(),
-                });
+                }),
             }
         }
         if !errors.is_empty() {
@@ -220,6 +209,7 @@ impl Snapshot {
             access,
             jwt_sources,
             jwt_fetch_urls,
+            openid_tls,
             openid: g.openid.clone(),
             max_rate_limit_keys: config
                 .rate_limits

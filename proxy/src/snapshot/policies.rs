@@ -35,6 +35,22 @@ pub struct ProductPrograms {
 }
 
 impl Programs {
+    /// Every compiled program (one `Arc` may appear more than once).
+    pub fn all(&self) -> impl Iterator<Item = &Program> {
+        let products = self
+            .products
+            .iter()
+            .flatten()
+            .flatten()
+            .flat_map(|p| p.operations.iter());
+        self.apis
+            .iter()
+            .chain(self.operations.iter().flatten())
+            .chain(products)
+            .flatten()
+            .map(|p| &**p)
+    }
+
     /// The program of an operation in an optional product context.
     pub fn select(&self, product: Option<u32>, api: u32, op: u32) -> Option<&Arc<Program>> {
         let in_product =
@@ -216,16 +232,11 @@ pub fn compile(loaded: &Loaded) -> Result<Programs, Vec<PolicyError>> {
         }
         programs.products.push(per_api);
     }
-    let emits = programs
-        .apis
-        .iter()
-        .chain(programs.operations.iter().flatten())
-        .flatten()
-        .any(|p| {
-            p.insns
-                .iter()
-                .any(|i| matches!(i, tollgate_policies::program::Insn::EmitMetric(_)))
-        });
+    let emits = programs.all().any(|p| {
+        p.insns
+            .iter()
+            .any(|i| matches!(i, tollgate_policies::program::Insn::EmitMetric(_)))
+    });
     if emits {
         crate::warn!("emit-metric: metrics are computed per request but not exported yet (metrics land with the observability issue)");
     }
