@@ -3,20 +3,18 @@
 //! that change invalidate what was verified with them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
+
+mod support;
 
 use bumpalo::Bump;
 use tollgate_jwt::sign::{sign, SigningKey};
 use tollgate_jwt::{Alg, KeySet};
-use tollgate_policies::build::{build_program, load_document};
-use tollgate_policies::exchange::{
-    CallInfo, Exchange, HeaderList, JwtService, Keys, RequestState, Verified,
-};
+use tollgate_policies::exchange::{CallInfo, Exchange, HeaderList, JwtService, Keys, Verified};
 use tollgate_policies::expr::ExprScratch;
 use tollgate_policies::pipeline::{self, Next};
 use tollgate_policies::program::Program;
-use tollgate_policies::xml::{Origin, Scopes};
 
 /// A key service that counts what the policy asks of it.
 #[derive(Default)]
@@ -57,16 +55,7 @@ impl JwtService for Counting {
 }
 
 fn program(xml: &str) -> Program {
-    let doc = load_document(xml, &Origin::file("api.xml"), &BTreeMap::new()).unwrap();
-    let fragments = BTreeMap::new();
-    let scopes = Scopes {
-        global: None,
-        product: None,
-        api: Some(&doc),
-        operation: None,
-        fragments: &fragments,
-    };
-    build_program(&scopes).unwrap().0
+    support::compile(xml, support::At::Api).unwrap()
 }
 
 /// Runs the program for a request with `token` at `unix` seconds; the status.
@@ -75,21 +64,7 @@ fn run(prog: &Program, svc: &Counting, token: &str, unix: i64) -> u16 {
     let mut headers = HeaderList::new(&arena);
     let auth: &str = arena.alloc_str(&format!("Bearer {token}"));
     headers.push("Authorization", auth);
-    let request = RequestState {
-        method: "GET",
-        scheme: "http",
-        host: "gw",
-        port: 80,
-        path: "/",
-        query: "",
-        headers,
-        body: None,
-        ip: "10.0.0.1",
-        original_path: "/",
-        original_query: "",
-        matched: &[],
-        matched_query_names: &[],
-    };
+    let request = support::get(headers);
     let mut ex = Exchange::new(&arena, request, CallInfo::default(), unix * 1_000_000, 1);
     ex.jwt = Some(svc);
     let mut scratch = ExprScratch::new();

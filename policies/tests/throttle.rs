@@ -4,18 +4,18 @@
 //! gateway's shard limiter has its own tests); the clock is injected.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+mod support;
 
 use bumpalo::Bump;
-use tollgate_policies::build::{build_program, load_document};
 use tollgate_policies::exchange::{
-    CallInfo, CounterSpec, Exchange, HeaderList, RequestState, ResponseState, SubscriptionInfo,
-    Throttler, Verdict,
+    CallInfo, CounterSpec, Exchange, HeaderList, ResponseState, SubscriptionInfo, Throttler,
+    Verdict,
 };
 use tollgate_policies::expr::ExprScratch;
 use tollgate_policies::pipeline::{self, Next};
 use tollgate_policies::program::Program;
-use tollgate_policies::xml::{Origin, Scopes};
 
 /// (counter id, key) → what was counted.
 type Hits = HashMap<(u64, String), Vec<(i64, u64)>>;
@@ -114,25 +114,9 @@ impl Throttler for Log {
     }
 }
 
+/// At product scope, where every throttling policy may stand (quota only there).
 fn program(xml: &str) -> Program {
-    let doc = load_document(xml, &Origin::file("api.xml"), &BTreeMap::new()).unwrap();
-    let fragments = BTreeMap::new();
-    // At product scope, where every throttling policy may stand (quota only there).
-    build_program(&Scopes {
-        global: None,
-        product: Some(&doc),
-        api: None,
-        operation: None,
-        fragments: &fragments,
-    })
-    .map_err(|e| {
-        e.iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
-    .unwrap()
-    .0
+    support::compile(xml, support::At::Product).unwrap()
 }
 
 struct Answer {
@@ -170,21 +154,7 @@ fn call(
     let arena = Bump::new();
     let mut headers = HeaderList::new(&arena);
     headers.push("X-Client", arena.alloc_str(client));
-    let request = RequestState {
-        method: "GET",
-        scheme: "http",
-        host: "gw",
-        port: 80,
-        path: "/",
-        query: "",
-        headers,
-        body: None,
-        ip: "10.0.0.1",
-        original_path: "/",
-        original_query: "",
-        matched: &[],
-        matched_query_names: &[],
-    };
+    let request = support::get(headers);
     let info = CallInfo {
         api_id: "orders",
         api_name: "Orders",
@@ -366,24 +336,11 @@ fn quota_calls_and_bandwidth_with_apims_timespan() {
 
 #[test]
 fn load_errors_name_what_is_wrong() {
-    let err = |xml: &str| {
-        let doc = load_document(xml, &Origin::file("api.xml"), &BTreeMap::new()).unwrap();
-        let fragments = BTreeMap::new();
-        match build_program(&Scopes {
-            global: None,
-            product: None,
-            api: Some(&doc),
-            operation: None,
-            fragments: &fragments,
-        }) {
-            Ok(_) => panic!("loaded: {xml}"),
-            Err(e) => e
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        }
+    let err = |xml: &str| match support::compile(xml, support::At::Api) {
+        Ok(_) => panic!("loaded: {xml}"),
+        Err(e) => e,
     };
+
     assert!(err(
         r#"<policies><inbound><rate-limit calls="5" renewal-period="301"/></inbound></policies>"#
     )
