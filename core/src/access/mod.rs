@@ -18,7 +18,7 @@ mod keys;
 
 use std::path::Path;
 
-pub use dates::parse_utc;
+pub use dates::{civil_from_days, days_from_civil, format_utc, parse_utc};
 pub use keys::{constant_time_eq, digest, KeyIndex, Which};
 
 use crate::config::{Config, ProductState, SubscriptionState};

@@ -456,10 +456,13 @@ fn normalize_date<'a>(arena: &'a Bump, s: &str) -> Option<&'a str> {
         }
         Zone::Offset(minutes) => {
             // Local time → UTC: subtract the offset.
-            let total = days_from_civil(year, month, day) * 1440 + hour * 60 + minute - minutes;
+            let total = tollgate_core::access::days_from_civil(year, month, day) * 1440
+                + hour * 60
+                + minute
+                - minutes;
             let days = total.div_euclid(1440);
             let rem = total.rem_euclid(1440);
-            let (y, m, d) = civil_from_days(days);
+            let (y, m, d) = tollgate_core::access::civil_from_days(days);
             if !(1..=9999).contains(&y) {
                 return None;
             }
@@ -483,30 +486,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
         _ => 28,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
