@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need when it is missing
-# (Debian packages via apt: curl, redis-server; nginx, haproxy and wrk for the latency
+# (Debian packages via apt: curl, openssl, redis-server; nginx, haproxy and wrk for the latency
 # gate), runs the unit, conformance and integration tests of the whole workspace, then
 # the latency gate (bench/gate.sh: Tollgate's CPU per request against nginx and HAProxy,
 # measured side by side; TOLLGATE_SKIP_BENCH_GATE=1 skips it). CI (.ci/run) runs exactly
@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# proxy/tests/tls.rs checks resumption with a real `openssl s_client`.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # proxy/tests/redis.rs runs gateways sharing limits through a real Redis.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then

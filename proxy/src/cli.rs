@@ -64,6 +64,9 @@ pub struct RunArgs {
     /// Override gateway.listen.http (e.g. 127.0.0.1:0 for an ephemeral port).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Override gateway.listen.https (needs gateway.tls certificates).
+    #[arg(long, value_name = "ADDR")]
+    pub listen_https: Option<SocketAddr>,
     /// Override gateway.shards (number of shards; 0 = one per available CPU).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,

@@ -7,7 +7,9 @@
 //! loaded `gateway.yaml` into the immutable state every shard reads; `jwks` fetches
 //! validate-jwt's signing keys on a control thread and hands each shard its copy;
 //! `limits` runs each shard's rate-limit counters and their budget exchange. `echo` is the
-//! built-in demo backend used by the embedded default configuration.
+//! built-in demo backend used by the embedded default configuration. `tls` holds the
+//! HTTPS listener's settings (SNI certificates, resumption, client certificates, reload)
+//! and the TLS stream.
 
 pub mod cli;
 pub mod echo;
@@ -18,4 +20,5 @@ pub mod log;
 pub mod runtime;
 pub mod server;
 pub mod snapshot;
+pub mod tls;
 pub mod upstream;

@@ -234,28 +234,36 @@ fn run(args: RunArgs) -> ExitCode {
         }
     }
     let g = &loaded.config.gateway;
-    let Some(http) = args.listen.or(g.listen.http) else {
-        eprintln!("error: gateway.listen.http is not set and no --listen was given");
-        return ExitCode::FAILURE;
+    let listen = runtime::Listen {
+        http: args.listen.or(g.listen.http),
+        https: args.listen_https.or(g.listen.https),
     };
+    if listen.http.is_none() && listen.https.is_none() {
+        eprintln!("error: no listener: set gateway.listen.http or https, or give --listen");
+        return ExitCode::FAILURE;
+    }
+    if listen.https.is_some() && snapshot.tls.is_none() {
+        eprintln!("error: --listen-https needs certificates in gateway.tls.certificates");
+        return ExitCode::FAILURE;
+    }
     let shards = args.shards.unwrap_or(match g.shards {
         config::Shards::Auto => 0,
         config::Shards::Count(n) => n.get(),
     });
-    let gateway = match runtime::start(Arc::new(snapshot), http, shards, choice) {
+    let gateway = match runtime::start_listening(Arc::new(snapshot), listen, shards, choice) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    tollgate::info!(
-        "listening on http://{} with {} shards",
-        gateway.http_addr,
-        gateway.shards
-    );
-    if embedded {
-        let mut a = gateway.http_addr;
+    if let Some(a) = gateway.http_addr {
+        tollgate::info!("listening on http://{a} with {} shards", gateway.shards);
+    }
+    if let Some(a) = gateway.https_addr {
+        tollgate::info!("listening on https://{a} with {} shards", gateway.shards);
+    }
+    if let (true, Some(mut a)) = (embedded, gateway.http_addr) {
         if a.ip().is_unspecified() {
             a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
         }

@@ -144,7 +144,7 @@ fn count_allocations_with(
             tollgate::runtime::DriverChoice::Force(driver),
         )
         .unwrap();
-        let mut s = TcpStream::connect(gw.http_addr).unwrap();
+        let mut s = TcpStream::connect(gw.http_addr.unwrap()).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let req = format!("GET /a/items/1?x=y HTTP/1.1\r\nHost: gw\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n{headers}\r\n");
         let req = req.as_bytes();

@@ -181,11 +181,12 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         for c in &mut tls.certificates {
             fix(&mut c.cert);
             fix(&mut c.key);
+            c.ocsp.iter_mut().for_each(fix);
         }
-        tls.client_certificates
-            .iter_mut()
-            .filter_map(|c| c.ca.as_mut())
-            .for_each(fix);
+        for c in tls.client_certificates.iter_mut() {
+            c.ca.iter_mut().for_each(fix);
+            c.crl.iter_mut().for_each(fix);
+        }
     }
     config
         .gateway

@@ -25,6 +25,7 @@ mod unsupported;
 mod urls;
 mod validate;
 mod validate_apis;
+mod validate_tls;
 mod yaml;
 
 #[cfg(test)]

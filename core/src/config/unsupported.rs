@@ -29,12 +29,6 @@ fn refuse(c: &mut Checker<'_>, path: &str, what: &str) {
 
 pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
     let g = &config.gateway;
-    if g.listen.https.is_some() {
-        refuse(c, "gateway.listen.https", TLS);
-    }
-    if g.tls.is_some() {
-        refuse(c, "gateway.tls", TLS);
-    }
     if g.admin.is_some() {
         refuse(c, "gateway.admin", LATER);
     }

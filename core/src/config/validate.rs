@@ -38,6 +38,7 @@ pub(crate) fn check(config: &Config, tree: &Node, origin: &Path) -> Report {
     c.backends(config);
     c.policies(config);
     validate_apis::check(&mut c, config);
+    super::validate_tls::check(&mut c, config);
     unsupported::check(&mut c, config);
     Report {
         errors: c.errors,
@@ -199,7 +200,7 @@ impl Checker<'_> {
         if g.listen.http.is_none() && g.listen.https.is_none() {
             self.error(
                 "gateway.listen",
-                "no listener: set `http` (e.g. 0.0.0.0:8080)",
+                "no listener: set `http` (e.g. 0.0.0.0:8080) or `https`",
                 None,
             );
         }

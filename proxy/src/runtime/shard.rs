@@ -17,7 +17,10 @@ const URING_ENTRIES: u32 = 1024;
 
 /// A running gateway: its address, and the means to stop it.
 pub struct Gateway {
-    pub http_addr: SocketAddr,
+    /// The plain-HTTP listener's address (`None` when it is off).
+    pub http_addr: Option<SocketAddr>,
+    /// The HTTPS listener's address, when there is one.
+    pub https_addr: Option<SocketAddr>,
     pub shards: usize,
     shutdown: Arc<AtomicBool>,
     /// Duplicates of the shards' listening sockets, kept so `shutdown` can wake the
@@ -58,10 +61,46 @@ pub fn available_cpus() -> Vec<usize> {
     }
 }
 
-/// Binds the listeners and starts `shards` shard threads (0 = one per available CPU).
+/// Where the gateway listens: plain HTTP and/or HTTPS (which needs `snapshot.tls`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Listen {
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+}
+
+/// Binds a plain-HTTP listener and starts `shards` shard threads (0 = one per CPU).
 pub fn start(
     snapshot: Arc<Snapshot>,
     http: SocketAddr,
+    shards: usize,
+    choice: DriverChoice,
+) -> Result<Gateway, StartError> {
+    let listen = Listen {
+        http: Some(http),
+        https: None,
+    };
+    start_listening(snapshot, listen, shards, choice)
+}
+
+/// `count` listeners on `addr` (one per shard), and the address they got.
+fn bind(
+    addr: Option<SocketAddr>,
+    count: usize,
+) -> Result<(Vec<Option<std::net::TcpListener>>, Option<SocketAddr>), StartError> {
+    let Some(addr) = addr else {
+        return Ok(((0..count).map(|_| None).collect(), None));
+    };
+    let listeners = bind_reuseport(addr, count).map_err(|e| StartError::Bind(addr, e))?;
+    let bound = listeners[0]
+        .local_addr()
+        .map_err(|e| StartError::Bind(addr, e))?;
+    Ok((listeners.into_iter().map(Some).collect(), Some(bound)))
+}
+
+/// Binds the listeners and starts `shards` shard threads (0 = one per available CPU).
+pub fn start_listening(
+    snapshot: Arc<Snapshot>,
+    listen: Listen,
     shards: usize,
     choice: DriverChoice,
 ) -> Result<Gateway, StartError> {
@@ -71,10 +110,12 @@ pub fn start(
     } else {
         shards
     };
-    let listeners = bind_reuseport(http, shards).map_err(|e| StartError::Bind(http, e))?;
-    let http_addr = listeners[0]
-        .local_addr()
-        .map_err(|e| StartError::Bind(http, e))?;
+    let (http_listeners, http_addr) = bind(listen.http, shards)?;
+    let https = listen.https.filter(|_| snapshot.tls.is_some());
+    let (https_listeners, https_addr) = bind(https, shards)?;
+    if let Some(tls) = &snapshot.tls {
+        crate::tls::watch::start(tls);
+    }
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut links = crate::jwks::start(
         snapshot.jwt_fetch_urls.clone(),
@@ -93,13 +134,11 @@ pub fn start(
     }
     let mut listener_fds = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
-    for (id, std_listener) in listeners.into_iter().enumerate() {
-        listener_fds.push(
-            std_listener
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(StartError::Thread)?,
-        );
+    let pairs = http_listeners.into_iter().zip(https_listeners);
+    for (id, std_listener) in pairs.enumerate() {
+        for l in [&std_listener.0, &std_listener.1].into_iter().flatten() {
+            listener_fds.push(l.as_fd().try_clone_to_owned().map_err(StartError::Thread)?);
+        }
         let cpu = cpus.get(id % cpus.len().max(1)).copied();
         let snapshot = snapshot.clone();
         let shutdown = shutdown.clone();
@@ -118,6 +157,7 @@ pub fn start(
     }
     Ok(Gateway {
         http_addr,
+        https_addr,
         shards,
         shutdown,
         listener_fds,
@@ -133,10 +173,12 @@ pub struct ShardPeers {
     pub shards: usize,
 }
 
+type StdListeners = (Option<std::net::TcpListener>, Option<std::net::TcpListener>);
+
 fn shard_main(
     id: usize,
     cpu: Option<usize>,
-    listener: std::net::TcpListener,
+    listener: StdListeners,
     snapshot: Arc<Snapshot>,
     peers: ShardPeers,
     shutdown: Arc<AtomicBool>,
@@ -152,10 +194,14 @@ fn shard_main(
         let shutdown = shutdown.clone();
         let peers = peers.take();
         async move {
-            let listener = match monoio::net::TcpListener::from_std(listener) {
-                Ok(l) => l,
-                Err(e) => {
-                    crate::error!("shard {id}: cannot register the listener with {driver}: {e}");
+            let register = |l: Option<std::net::TcpListener>| match l {
+                None => Ok(None),
+                Some(l) => monoio::net::TcpListener::from_std(l).map(Some),
+            };
+            let (http, https) = match (register(listener.0), register(listener.1)) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => {
+                    crate::error!("shard {id}: cannot register a listener with {driver}: {e}");
                     return;
                 }
             };
@@ -167,7 +213,7 @@ fn shard_main(
                 return;
             };
             let shard = Rc::new(Shard::new(id, snapshot, peers));
-            serve_shard(shard, listener, &shutdown).await;
+            serve_shard(shard, http, https, &shutdown).await;
         }
     });
     match run {

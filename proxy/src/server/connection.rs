@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use monoio::net::TcpStream;
 use tollgate_core::error::GatewayError;
@@ -19,6 +20,7 @@ use super::identify::{identify, Identity};
 use super::io::{consume, read_more, write_all, Read};
 use super::respond::send_error;
 use super::scratch::Scratch;
+use super::stream::ClientStream;
 use super::tunnel::{self, Tunnel};
 use super::{linger, Shard, STATUS_PATH};
 
@@ -35,23 +37,91 @@ pub enum Next {
 }
 
 pub struct Client {
-    pub stream: TcpStream,
+    pub stream: ClientStream,
     pub peer: SocketAddr,
+    /// The TLS session (empty for plain HTTP).
+    pub session: crate::tls::SessionInfo,
     pub buf: Vec<u8>,
     /// The client may still be sending a body we did not read: close gracefully
     /// (shut our side, drain theirs briefly) so it sees our error response, not a reset.
     pub linger: bool,
 }
 
+/// Serves a plain-HTTP connection.
 pub async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr) {
     shard.drain.conn_opened();
     let _ = stream.set_nodelay(true);
-    let mut client = Client {
-        stream,
+    let client = Client {
+        stream: ClientStream::Plain(stream),
         peer,
+        session: crate::tls::SessionInfo::default(),
         buf: Vec::new(),
         linger: false,
     };
+    serve_requests(shard, client).await;
+}
+
+/// Runs the TLS handshake (within `client-header`), then serves the connection.
+pub async fn serve_tls(
+    shard: Rc<Shard>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Arc<crate::tls::ServerTls>,
+) {
+    shard.drain.conn_opened();
+    let _ = stream.set_nodelay(true);
+    let conn = match rustls::ServerConnection::new(tls.config.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            crate::error!("cannot start a TLS session: {e}");
+            shard.drain.conn_closed();
+            return;
+        }
+    };
+    let mut t = Box::new(crate::tls::TlsStream::new(stream, conn));
+    let limit = shard.snapshot.timeouts.client_header;
+    match monoio::time::timeout(limit, t.handshake()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            crate::debug!("TLS handshake with {peer} failed: {e}");
+            shard.drain.conn_closed();
+            return;
+        }
+        Err(_) => {
+            crate::debug!("TLS handshake with {peer} timed out");
+            shard.drain.conn_closed();
+            return;
+        }
+    }
+    let session = session_info(&t, &tls);
+    let client = Client {
+        stream: ClientStream::Tls(t),
+        peer,
+        session,
+        buf: Vec::new(),
+        linger: false,
+    };
+    serve_requests(shard, client).await;
+}
+
+/// What the request path may ask of the TLS session: SNI, the judged client certificate.
+fn session_info(
+    t: &crate::tls::TlsStream<rustls::ServerConnection>,
+    tls: &crate::tls::ServerTls,
+) -> crate::tls::SessionInfo {
+    let conn = t.conn();
+    let peer_cert = conn.peer_certificates().and_then(|chain| {
+        tls.client_auth
+            .judge(chain, rustls::pki_types::UnixTime::now())
+            .map(Rc::new)
+    });
+    crate::tls::SessionInfo {
+        server_name: conn.server_name().map(Into::into),
+        peer_cert,
+    }
+}
+
+async fn serve_requests(shard: Rc<Shard>, mut client: Client) {
     loop {
         if !wait_for_request(&shard, &mut client).await {
             break;
@@ -90,13 +160,18 @@ async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
     if c.buf.capacity() > 0 {
         shard.bufs.put(std::mem::take(&mut c.buf));
     }
-    let Some(key) = shard.drain.park_idle(c.stream.as_raw_fd()) else {
-        return false;
-    };
     let timeouts = &shard.snapshot.timeouts;
-    let ready = monoio::time::timeout(timeouts.keepalive_idle, c.stream.readable(false)).await;
-    shard.drain.unpark(key);
-    if !matches!(ready, Ok(Ok(()))) || shard.drain.draining() {
+    if !c.stream.has_buffered() {
+        let Some(key) = shard.drain.park_idle(c.stream.tcp().as_raw_fd()) else {
+            return false;
+        };
+        let ready =
+            monoio::time::timeout(timeouts.keepalive_idle, c.stream.tcp().readable(false)).await;
+        shard.drain.unpark(key);
+        if !matches!(ready, Ok(Ok(()))) || shard.drain.draining() {
+            return false;
+        }
+    } else if shard.drain.draining() {
         return false;
     }
     c.buf = shard.bufs.take();

@@ -81,6 +81,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         query_cut: x.query_cut.clone(),
         client_ip: c.peer.ip(),
         forwarded: &snap.forwarded,
+        client_tls: c.stream.is_tls(),
     };
     s.out.clear();
     request_head::write(&mut s.out, &c.buf, head, &s.req_headers, &target);
@@ -365,7 +366,7 @@ enum HeadFailure {
 async fn read_response_head(
     shard: &Shard,
     up: &mut Upstream,
-    client: &mut monoio::net::TcpStream,
+    client: &mut super::stream::ClientStream,
     s: &mut Scratch,
     info: ReqInfo,
     response_timeout: std::time::Duration,

@@ -5,15 +5,14 @@
 
 use std::time::Duration;
 
-use monoio::io::AsyncWriteRent;
-use monoio::net::TcpStream;
+use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
 use super::io::{read_more, Read};
 
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1 << 20;
 
-pub async fn close(stream: &mut TcpStream, buf: &mut Vec<u8>) {
+pub async fn close<S: AsyncReadRent + AsyncWriteRent>(stream: &mut S, buf: &mut Vec<u8>) {
     let _ = stream.shutdown().await;
     let deadline = monoio::time::Instant::now() + LINGER_TIME;
     let mut drained = 0;

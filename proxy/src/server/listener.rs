@@ -8,10 +8,16 @@ use monoio::net::TcpListener;
 
 use super::{connection, Shard};
 
-/// Serves `listener` until `shutdown` is set (the gateway handle then shuts the
-/// listening socket down, which wakes the pending accept), then drains: idle
-/// connections close now, busy ones after their response, all within `shutdown-grace`.
-pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &AtomicBool) {
+/// Serves the shard's listeners (plain HTTP and/or HTTPS) until `shutdown` is set (the
+/// gateway handle then shuts the listening sockets down, which wakes the pending
+/// accepts), then drains: idle connections close now, busy ones after their response,
+/// all within `shutdown-grace`.
+pub async fn serve_shard(
+    shard: Rc<Shard>,
+    http: Option<TcpListener>,
+    https: Option<TcpListener>,
+    shutdown: &AtomicBool,
+) {
     if shard.jwt.has_sources() {
         monoio::spawn(poll_keys(shard.clone()));
     }
@@ -27,25 +33,11 @@ pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &Ato
             ),
         }
     }
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                if shutdown.load(Ordering::Relaxed) {
-                    break;
-                }
-                monoio::spawn(connection::serve(shard.clone(), stream, peer));
-            }
-            Err(e) => {
-                if shutdown.load(Ordering::Relaxed) {
-                    break;
-                }
-                // EMFILE/ENFILE and friends: back off briefly instead of spinning.
-                crate::warn!("shard {}: accept failed: {e}", shard.id);
-                monoio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
-    drop(listener);
+    let tls = shard.snapshot.tls.clone();
+    monoio::join!(
+        accept_loop(&shard, http, shutdown, None),
+        accept_loop(&shard, https, shutdown, tls),
+    );
     shard.drain.begin_drain();
     let deadline = monoio::time::Instant::now() + shard.snapshot.timeouts.shutdown_grace;
     while shard.drain.active() > 0 && monoio::time::Instant::now() < deadline {
@@ -59,6 +51,44 @@ pub async fn serve_shard(shard: Rc<Shard>, listener: TcpListener, shutdown: &Ato
         );
     }
     shard.pool.clear();
+}
+
+/// Accepts until shutdown; `tls` set: connections start with a TLS handshake.
+async fn accept_loop(
+    shard: &Rc<Shard>,
+    listener: Option<TcpListener>,
+    shutdown: &AtomicBool,
+    tls: Option<std::sync::Arc<crate::tls::ServerTls>>,
+) {
+    let Some(listener) = listener else {
+        return;
+    };
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
+                match &tls {
+                    None => monoio::spawn(connection::serve(shard.clone(), stream, peer)),
+                    Some(t) => monoio::spawn(connection::serve_tls(
+                        shard.clone(),
+                        stream,
+                        peer,
+                        t.clone(),
+                    )),
+                };
+            }
+            Err(e) => {
+                if shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
+                // EMFILE/ENFILE and friends: back off briefly instead of spinning.
+                crate::warn!("shard {}: accept failed: {e}", shard.id);
+                monoio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
 }
 
 /// Takes in new validate-jwt key sets from the control thread, until the shard drains.

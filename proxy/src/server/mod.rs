@@ -20,6 +20,7 @@ mod respond;
 mod response_head;
 mod scratch;
 mod side_request;
+pub mod stream;
 mod tunnel;
 
 use std::sync::Arc;

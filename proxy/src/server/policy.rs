@@ -546,7 +546,7 @@ fn write_request_head(
         }
     }
     if f.x_forwarded_proto {
-        out.extend_from_slice(b"X-Forwarded-Proto: http\r\n");
+        let _ = write!(out, "X-Forwarded-Proto: {}\r\n", r.scheme);
     }
     if f.x_forwarded_host && !r.host.is_empty() {
         let _ = write!(out, "X-Forwarded-Host: {}\r\n", r.host);

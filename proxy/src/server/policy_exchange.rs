@@ -83,9 +83,9 @@ pub(super) fn new_exchange<'a>(
     let _ = write!(ip, "{}", c.peer.ip());
     let request = RequestState {
         method: text(arena, head.method.get(buf)),
-        scheme: "http",
+        scheme: if c.stream.is_tls() { "https" } else { "http" },
         host,
-        port: 80,
+        port: if c.stream.is_tls() { 443 } else { 80 },
         path: rest,
         query,
         headers,

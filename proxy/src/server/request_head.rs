@@ -55,6 +55,8 @@ pub struct Target<'a> {
     pub query_cut: Option<std::ops::Range<usize>>,
     pub client_ip: IpAddr,
     pub forwarded: &'a Forwarded,
+    /// The client came over TLS (`X-Forwarded-Proto: https`).
+    pub client_tls: bool,
 }
 
 /// Appends the upstream request head for `head` (parsed from `buf`) to `out`.
@@ -134,7 +136,11 @@ pub fn write(
         out.extend_from_slice(b"\r\n");
     }
     if t.forwarded.x_forwarded_proto {
-        out.extend_from_slice(b"X-Forwarded-Proto: http\r\n");
+        out.extend_from_slice(if t.client_tls {
+            b"X-Forwarded-Proto: https\r\n"
+        } else {
+            b"X-Forwarded-Proto: http\r\n"
+        });
     }
     if t.forwarded.x_forwarded_host {
         if let Some(host) = head.host {

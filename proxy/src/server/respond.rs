@@ -1,13 +1,13 @@
 //! The one place gateway errors become responses on the wire.
 
-use monoio::net::TcpStream;
+use monoio::io::AsyncWriteRent;
 use tollgate_core::error::GatewayError;
 
 use super::io::write_all;
 
 /// Writes `err` as an APIM JSON error response. Returns false if the client is gone.
-pub async fn send_error(
-    stream: &mut TcpStream,
+pub async fn send_error<S: AsyncWriteRent>(
+    stream: &mut S,
     out: &mut Vec<u8>,
     err: GatewayError,
     close: bool,

@@ -1,10 +1,15 @@
 //! The byte tunnel after a successful `Upgrade: websocket` (101 Switching Protocols).
 //!
-//! Both directions are copied concurrently until each side has closed its half; when one
-//! direction ends, the write half of the other side is shut down so the peer sees EOF.
+//! Both directions are copied until each side has closed its half; when one direction
+//! ends, the write half of the other side is shut down so the peer sees EOF. A plain
+//! client gets two concurrent copies over split sockets; a TLS client (one rustls
+//! session cannot be split) gets one loop that waits for either side to be readable.
 
 use monoio::io::{AsyncWriteRent, AsyncWriteRentExt, Splitable};
 use monoio::net::TcpStream;
+
+use super::io::{read_more, write_all, Read};
+use super::stream::ClientStream;
 
 /// The backend side of an upgraded connection, handed from `forward` to the
 /// connection loop (which owns the client stream).
@@ -16,6 +21,20 @@ pub struct Tunnel {
 /// Copies client ⇄ backend until both directions finish. `client_pending` and
 /// `backend_pending` are bytes already read from each side and not yet forwarded.
 pub async fn run(
+    client: ClientStream,
+    backend: TcpStream,
+    client_pending: Vec<u8>,
+    backend_pending: Vec<u8>,
+) {
+    match client {
+        ClientStream::Plain(client) => {
+            run_split(client, backend, client_pending, backend_pending).await
+        }
+        tls => run_polled(tls, backend, client_pending, backend_pending).await,
+    }
+}
+
+async fn run_split(
     client: TcpStream,
     backend: TcpStream,
     client_pending: Vec<u8>,
@@ -44,4 +63,67 @@ pub async fn run(
         let _ = cw.shutdown().await;
     };
     monoio::join!(up, down);
+}
+
+/// One task: wait until either side is readable (a readiness wait consumes nothing, so
+/// dropping the losing wait loses no data), then copy what that side has.
+async fn run_polled(
+    mut client: ClientStream,
+    mut backend: TcpStream,
+    mut up: Vec<u8>,
+    mut down: Vec<u8>,
+) {
+    const CHUNK: usize = 16 * 1024;
+    if write_all(&mut backend, &mut up).await.is_err()
+        || write_all(&mut client, &mut down).await.is_err()
+    {
+        return;
+    }
+    let (mut client_open, mut backend_open) = (true, true);
+    let forever = std::time::Duration::from_secs(u32::MAX as u64);
+    while client_open || backend_open {
+        let client_ready = client.has_buffered();
+        let from_client = if client_ready || !backend_open {
+            true
+        } else if !client_open {
+            false
+        } else {
+            monoio::select! {
+                r = client.tcp().readable(false) => { if r.is_err() { return; } true }
+                r = backend.readable(false) => { if r.is_err() { return; } false }
+            }
+        };
+        let (src_open, buf) = if from_client {
+            (&mut client_open, &mut up)
+        } else {
+            (&mut backend_open, &mut down)
+        };
+        buf.clear();
+        buf.reserve(CHUNK);
+        let read = if from_client {
+            read_more(&mut client, buf, forever).await
+        } else {
+            read_more(&mut backend, buf, forever).await
+        };
+        match read {
+            Read::Data(_) => {
+                let sent = if from_client {
+                    write_all(&mut backend, buf).await
+                } else {
+                    write_all(&mut client, buf).await
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+            _ => {
+                *src_open = false;
+                let _ = if from_client {
+                    backend.shutdown().await
+                } else {
+                    client.shutdown().await
+                };
+            }
+        }
+    }
 }

@@ -51,6 +51,8 @@ pub struct Snapshot {
     pub max_rate_limit_keys: u64,
     /// `rate-limits.redis`: limits shared with other gateways through Redis.
     pub rate_limit_redis: Option<tollgate_core::config::RateLimitRedis>,
+    /// The HTTPS listener's TLS settings (`gateway.tls` with certificates).
+    pub tls: Option<std::sync::Arc<crate::tls::ServerTls>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -174,6 +176,22 @@ impl Snapshot {
                 }),
             }
         }
+        let mut tls = None;
+        if let Some(t) = g.tls.as_ref().filter(|t| !t.certificates.is_empty()) {
+            match crate::tls::server::build(t, unix_now()) {
+                Ok(built) => tls = Some(std::sync::Arc::new(built)),
+                Err(errs) => {
+                    errors.extend(
+                        errs.into_iter().map(|e| RouteError {
+                            key_path: e.key_path,
+                            message: e.message,
+                            hint: "PEM files: a certificate chain (leaf first) and its private key"
+                                .into(),
+                        }),
+                    )
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(SnapshotError {
                 routes: errors,
@@ -218,8 +236,16 @@ impl Snapshot {
                     r.max_keys
                 }),
             rate_limit_redis: config.rate_limits.as_ref().and_then(|r| r.redis.clone()),
+            tls,
         })
     }
+}
+
+/// Wall-clock Unix seconds (certificate validity at load).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn known_hosts(

@@ -47,7 +47,7 @@ pub fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
 
 /// Reads one response from a keep-alive connection (Content-Length or chunked bodies,
 /// or until close).
-pub fn read_response(s: &mut TcpStream, head_request: bool) -> Option<Response> {
+pub fn read_response<S: Read>(s: &mut S, head_request: bool) -> Option<Response> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {

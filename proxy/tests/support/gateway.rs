@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 pub struct Gateway {
     pub addr: SocketAddr,
+    /// The HTTPS listener (started with `start_tls`).
+    pub tls_addr: Option<SocketAddr>,
     pub child: Child,
     pub log: Arc<Mutex<Vec<String>>>,
     pub dir: PathBuf,
@@ -34,7 +36,17 @@ impl Gateway {
         Self::start_with(yaml, &[], 2)
     }
 
+    /// Starts the gateway with an HTTPS listener too (`--listen-https 127.0.0.1:0`);
+    /// `yaml` must hold `gateway.tls.certificates`.
+    pub fn start_tls(yaml: &str, shards: usize) -> Gateway {
+        Self::launch(yaml, &[], shards, true)
+    }
+
     pub fn start_with(yaml: &str, env: &[(&str, &str)], shards: usize) -> Gateway {
+        Self::launch(yaml, env, shards, false)
+    }
+
+    fn launch(yaml: &str, env: &[(&str, &str)], shards: usize, tls: bool) -> Gateway {
         let dir = temp_dir("gw");
         let cfg = dir.join("gateway.yaml");
         std::fs::write(&cfg, yaml).unwrap();
@@ -47,10 +59,13 @@ impl Gateway {
             &shards.to_string(),
             "--config",
         ])
-        .arg(&cfg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .arg(&cfg);
+        if tls {
+            cmd.args(["--listen-https", "127.0.0.1:0"]);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -61,25 +76,34 @@ impl Gateway {
         let log2 = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap().to_string();
-                    let _ = tx.send(addr);
+                for scheme in ["http", "https"] {
+                    let marker = format!("listening on {scheme}://");
+                    if let Some(rest) = line.split(marker.as_str()).nth(1) {
+                        let addr = rest.split_whitespace().next().unwrap().to_string();
+                        let _ = tx.send((scheme, addr));
+                    }
                 }
                 log2.lock().unwrap().push(line);
             }
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(a) => a.parse().unwrap(),
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "gateway did not start; log:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
+        let mut addr = None;
+        let mut tls_addr = None;
+        while addr.is_none() || (tls && tls_addr.is_none()) {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(("http", a)) => addr = Some(a.parse().unwrap()),
+                Ok((_, a)) => tls_addr = Some(a.parse().unwrap()),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "gateway did not start; log:\n{}",
+                        log.lock().unwrap().join("\n")
+                    );
+                }
             }
-        };
+        }
         Gateway {
-            addr,
+            addr: addr.unwrap(),
+            tls_addr,
             child,
             log,
             dir,

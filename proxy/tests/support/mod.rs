@@ -7,6 +7,7 @@ pub mod backend;
 pub mod client;
 pub mod gateway;
 pub mod idp;
+pub mod tls;
 
 pub use backend::{Backend, Reply};
 pub use client::{get, raw, Response};

@@ -163,15 +163,58 @@ pub struct Tls {
     #[serde(default)]
     pub certificates: Vec<TlsCertificate>,
     pub client_certificates: Option<ClientCertificates>,
+    /// The lowest protocol version accepted: `1.2` or `1.3`.
+    #[serde(default)]
+    pub min_version: TlsVersion,
+    /// IANA names of the cipher suites offered (e.g. `TLS13_AES_128_GCM_SHA256`);
+    /// empty: rustls' defaults.
+    #[serde(default)]
+    pub cipher_suites: Vec<String>,
+    /// Stateless session tickets (TLS 1.3 and 1.2), keys rotated every 6 hours.
+    #[serde(default = "yes")]
+    pub session_tickets: bool,
+    /// Sessions kept for resumption by id (TLS 1.2 clients without tickets); 0: none.
+    #[serde(default = "default_session_cache")]
+    pub session_cache: usize,
+    /// How often the certificate files are checked for changes; `0s`: never.
+    #[serde(default = "default_tls_watch", with = "crate::config::duration")]
+    pub watch_interval: Duration,
+}
+
+pub const DEFAULT_TLS_SESSION_CACHE: usize = 4096;
+pub const DEFAULT_TLS_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+fn default_session_cache() -> usize {
+    DEFAULT_TLS_SESSION_CACHE
+}
+
+fn default_tls_watch() -> Duration {
+    DEFAULT_TLS_WATCH_INTERVAL
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum TlsVersion {
+    #[default]
+    #[serde(rename = "1.2")]
+    Tls12,
+    #[serde(rename = "1.3")]
+    Tls13,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TlsCertificate {
-    /// Exact names or `*.suffix` wildcards.
+    /// Exact names or `*.suffix` wildcards; empty for a default-only certificate.
+    #[serde(default)]
     pub hostnames: Vec<String>,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// A DER OCSP response to staple.
+    pub ocsp: Option<PathBuf>,
+    /// Served when no host name matches (or the client sent none). Without one
+    /// marked, the first certificate is the default.
+    #[serde(default)]
+    pub default: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -180,6 +223,8 @@ pub struct ClientCertificates {
     #[serde(default)]
     pub mode: ClientCertMode,
     pub ca: Option<PathBuf>,
+    /// A certificate revocation list (PEM or DER) of `ca`.
+    pub crl: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

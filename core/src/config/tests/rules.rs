@@ -264,9 +264,7 @@ fn unsupported_features_are_loud() {
                 telemetry: { otlp: { endpoint: \"http://127.0.0.1:4318\", sampling: 0.1 } }\n";
     let errs = errors(yaml);
     let expect = [
-        ("gateway.listen.https", "issue 6"),
         ("gateway.admin", "a later issue"),
-        ("gateway.tls", "issue 6"),
         ("backends.b.protocol", "issue 6"),
         ("backends.b.circuit-breaker", "a later issue"),
         ("backends.b.health-check", "a later issue"),
@@ -380,4 +378,37 @@ fn redis_for_rate_limits_must_be_usable() {
     );
     let redis = loaded.config.rate_limits.and_then(|r| r.redis);
     assert!(redis.is_some_and(|r| r.sync_interval.as_millis() == 50));
+}
+
+#[test]
+fn tls_settings_must_be_usable() {
+    let errs = errors("gateway:\n  listen: { https: 0.0.0.0:8443 }\n");
+    find(&errs, "gateway.listen.https", "needs a certificate");
+    let yaml = "gateway:\n  listen: { https: 0.0.0.0:8443 }\n  tls:\n    certificates:\n\
+                \x20     - { hostnames: [a.test, \"*.b.test\"], cert: c.pem, key: c.key, default: true }\n\
+                \x20     - { hostnames: [A.test, \"x.*.test\"], cert: d.pem, key: d.key, default: true }\n\
+                \x20   client-certificates: { mode: required, crl: x.crl }\n";
+    let errs = errors(yaml);
+    let d = find(
+        &errs,
+        "gateway.tls.certificates[1].hostnames[0]",
+        "already served by",
+    );
+    assert_eq!((d.line, d.col), (6, 23), "located at the name");
+    find(
+        &errs,
+        "gateway.tls.certificates[1].hostnames[1]",
+        "only be the whole first label",
+    );
+    find(
+        &errs,
+        "gateway.tls.certificates",
+        "more than one certificate",
+    );
+    find(
+        &errs,
+        "gateway.tls.client-certificates.mode",
+        "need a CA bundle",
+    );
+    find(&errs, "gateway.tls.client-certificates.crl", "needs `ca`");
 }

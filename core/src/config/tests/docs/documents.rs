@@ -92,6 +92,13 @@ logging: { access: {} }
 telemetry: { otlp: { endpoint: "http://o" } }
 "#;
 
+/// List items with only their required keys, where `MINIMAL` needs the list empty to
+/// show the list's own default.
+pub(super) const MINIMAL_ITEMS: &str = r#"
+gateway:
+  tls: { certificates: [ { cert: c.pem, key: c.key } ] }
+"#;
+
 /// Every key of the model set, to see which ones the loader refuses: the first document
 /// sets all but the admin token's other sources.
 pub(super) const ALL_KEYS: [&str; 3] = [
@@ -107,8 +114,13 @@ gateway:
   listen: { http: "127.0.0.1:8080", https: "127.0.0.1:8443" }
   admin: { listen: "127.0.0.1:8090", token: { value: t } }
   tls:
-    certificates: [ { hostnames: [a.example], cert: c.pem, key: c.key } ]
-    client-certificates: { mode: optional, ca: ca.pem }
+    certificates: [ { hostnames: [a.example], cert: c.pem, key: c.key, ocsp: o.der, default: true } ]
+    client-certificates: { mode: optional, ca: ca.pem, crl: ca.crl }
+    min-version: "1.2"
+    cipher-suites: [TLS13_AES_128_GCM_SHA256]
+    session-tickets: true
+    session-cache: 4096
+    watch-interval: 5s
   limits: { max-header-bytes: 64KiB, max-headers: 100, max-uri-bytes: 8KiB, max-body-bytes: 100MiB }
   timeouts: { client-header: 10s, keepalive-idle: 75s, backend-connect: 5s, backend-response: 5m, shutdown-grace: 30s }
   forwarded: { x-forwarded-for: true, x-forwarded-proto: true, x-forwarded-host: true, preserve-host: false }

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use self::documents::{parse, rendered, walk, ALL_KEYS, MINIMAL};
+use self::documents::{parse, rendered, walk, ALL_KEYS, MINIMAL, MINIMAL_ITEMS};
 use self::page::rows_by_key;
 use self::tracer::{model, trace};
 use super::{load, ok};
@@ -100,7 +100,7 @@ fn defaults_are_the_codes() {
     let model = model();
     let rows = rows_by_key();
     let mut checked = BTreeSet::new();
-    for input in ["", MINIMAL] {
+    for input in ["", MINIMAL, MINIMAL_ITEMS] {
         let written = parse(input);
         let config = deserialize_all::<Config>(&written)
             .unwrap_or_else(|e| panic!("{input}\n{}", e[0].message));

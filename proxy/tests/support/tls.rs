@@ -1,0 +1,162 @@
+//! A blocking rustls client for tests: pick versions, ALPN, SNI and a client
+//! certificate; look at what the server presented and whether the session resumed.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+use super::client::{read_response, Response};
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "{}/tests/fixtures/tls/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+pub static TLS12: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+pub static TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+
+/// What a test client offers.
+#[derive(Clone)]
+pub struct Options {
+    pub versions: &'static [&'static rustls::SupportedProtocolVersion],
+    pub alpn: Vec<Vec<u8>>,
+    /// Base name of a fixture pair (`client` → client.pem + client.key).
+    pub client_cert: Option<&'static str>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            versions: rustls::ALL_VERSIONS,
+            alpn: vec![b"http/1.1".to_vec()],
+            client_cert: None,
+        }
+    }
+}
+
+/// A client config trusting the gateway's test CA; reuse it to resume sessions.
+pub fn config(opts: &Options) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(fixture("gw-ca.pem")).unwrap())
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(opts.versions)
+        .unwrap()
+        .with_root_certificates(roots);
+    let mut config = match opts.client_cert {
+        Some(base) => {
+            let chain =
+                vec![CertificateDer::from_pem_file(fixture(&format!("{base}.pem"))).unwrap()];
+            let key = PrivateKeyDer::from_pem_file(fixture(&format!("{base}.key"))).unwrap();
+            builder.with_client_auth_cert(chain, key).unwrap()
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = opts.alpn.clone();
+    Arc::new(config)
+}
+
+pub type Tls = StreamOwned<ClientConnection, TcpStream>;
+
+/// Connects and completes the handshake (`Err`: the handshake failed).
+pub fn connect(addr: SocketAddr, sni: &str, config: &Arc<ClientConfig>) -> std::io::Result<Tls> {
+    let name = ServerName::try_from(sni.to_string()).unwrap();
+    let conn = ClientConnection::new(config.clone(), name).unwrap();
+    let sock = TcpStream::connect(addr)?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut tls = StreamOwned::new(conn, sock);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock)?;
+    }
+    Ok(tls)
+}
+
+/// The common name of the certificate the server presented: the string after the
+/// last commonName OID (06 03 55 04 03) of the DER, which is the subject's (the
+/// issuer's comes first).
+pub fn server_cn(tls: &Tls) -> String {
+    let der = tls.conn.peer_certificates().unwrap()[0].as_ref().to_vec();
+    let oid = [0x06, 0x03, 0x55, 0x04, 0x03];
+    let at = der.windows(5).rposition(|w| w == oid).unwrap() + 5;
+    let len = der[at + 1] as usize;
+    String::from_utf8(der[at + 2..at + 2 + len].to_vec()).unwrap()
+}
+
+/// One keep-alive GET over the TLS connection.
+pub fn get(tls: &mut Tls, path: &str, host: &str) -> Option<Response> {
+    write!(tls, "GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").ok()?;
+    tls.flush().ok()?;
+    read_response(tls, false)
+}
+
+/// Connects without verifying the server (to look at a certificate that does not
+/// name the host asked for).
+pub fn connect_unverified(addr: SocketAddr, sni: &str) -> Tls {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    connect(addr, sni, &Arc::new(config)).unwrap()
+}
+
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
