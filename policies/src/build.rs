@@ -40,6 +40,9 @@ pub fn build_program(scopes: &Scopes<'_>) -> Result<(Program, Effective), Vec<Po
 pub struct CompileOptions {
     /// `certificates:` by id, as verification keys (validate-jwt `certificate-id`).
     pub certificates: BTreeMap<String, tollgate_jwt::Key>,
+    /// SHA-1 thumbprints (upper-case hex) of the `certificates:` that are X.509
+    /// certificates (validate-client-certificate `issuer-certificate-id`).
+    pub certificate_thumbprints: BTreeMap<String, String>,
 }
 
 /// [`build_program`] with the configuration's certificates.

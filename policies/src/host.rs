@@ -83,6 +83,10 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn await_budget(&mut self) -> bool {
         false
     }
+    /// The client's TLS certificate; `None` over plain HTTP or when none was sent.
+    fn client_certificate(&self) -> Option<&'a crate::exchange::ClientCertInfo<'a>> {
+        None
+    }
     /// Remembers a count to make after the response (see `vm::throttle`).
     fn defer_count(&mut self, _at: u32, _key: &'a str, _what: u8) {}
 }

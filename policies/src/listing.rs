@@ -111,6 +111,15 @@ fn insn(i: &Insn) -> String {
         Insn::IpFilter { action, ranges } => {
             format!("ip-filter {} {} range(s)", op(action), ranges.len())
         }
+        Insn::ValidateClientCertificate(p) => format!(
+            "validate-client-certificate revocation={} trust={} not-before={} not-after={} ignore-error={} identities={}",
+            p.revocation,
+            p.trust,
+            p.not_before,
+            p.not_after,
+            p.ignore_error,
+            p.identities.len()
+        ),
         Insn::ValidateJwt(p) => format!(
             "{} {} key(s) openid={:?} aud={:?} iss={:?} claims={} fail={}",
             p.policy,

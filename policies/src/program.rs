@@ -266,6 +266,8 @@ pub enum Insn {
     Forward(ForwardSettings),
     /// `validate-jwt` and `validate-azure-ad-token`.
     ValidateJwt(Box<JwtPolicy>),
+    /// validate-client-certificate.
+    ValidateClientCertificate(Box<ClientCertPolicy>),
     /// `authentication-basic`: `Authorization: Basic base64(user:password)` to the backend.
     AuthenticationBasic {
         username: Operand,
@@ -449,4 +451,33 @@ pub struct Throttle {
     pub remaining_header: Option<Box<str>>,
     pub remaining_variable: Option<Box<str>>,
     pub total_header: Option<Box<str>>,
+}
+
+/// validate-client-certificate: the checks and the allowed identities (none: any).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientCertPolicy {
+    pub revocation: bool,
+    pub trust: bool,
+    pub not_before: bool,
+    pub not_after: bool,
+    pub ignore_error: bool,
+    pub identities: Box<[ClientIdentity]>,
+}
+
+/// One `<identity>`: every attribute given must match.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClientIdentity {
+    pub thumbprint: Option<Box<str>>,
+    pub serial_number: Option<Box<str>>,
+    pub common_name: Option<Box<str>>,
+    pub subject: Option<Box<str>>,
+    pub dns_name: Option<Box<str>>,
+    pub issuer_subject: Option<Box<str>>,
+    pub issuer_thumbprint: Option<Box<str>>,
+}
+
+impl ClientIdentity {
+    pub fn is_empty(&self) -> bool {
+        *self == ClientIdentity::default()
+    }
 }

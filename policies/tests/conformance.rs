@@ -194,6 +194,7 @@ fn run_case(case: &Yaml) -> Result<Outcome, String> {
         request_id: [7; 16],
         subscription: subscription_info(&req["subscription"], &arena),
         product: product_info(&req["product"], &arena),
+        client_cert: None,
     };
     // 2026-01-02T03:04:05Z
     let mut ex = Exchange::new(&arena, request, info, 1_767_323_045_000_000, 42);

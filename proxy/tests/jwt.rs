@@ -322,7 +322,11 @@ fn rotated_keys_are_picked_up_without_a_failed_request() {
     let be = Backend::start(Reply::Normal);
     // A long max-age: only the unknown kid can make the gateway fetch again soon.
     idp.set_max_age(Some(3600));
-    let gw = gateway(&be, &idp.openid_url(), "  openid: { min-refresh: 5m, wait: 10s }\n");
+    let gw = gateway(
+        &be,
+        &idp.openid_url(),
+        "  openid: { min-refresh: 5m, wait: 10s }\n",
+    );
     let token_a = sign(Alg::RS256, &a, r#"{"kid":"a"}"#, &claims(json!({}))).unwrap();
     let token_b = sign(Alg::RS256, &b, r#"{"kid":"b"}"#, &claims(json!({}))).unwrap();
     for _ in 0..4 {

@@ -7,6 +7,7 @@
 
 mod access;
 mod attrs;
+mod client_cert;
 mod concurrency;
 mod control;
 mod cors;
@@ -54,6 +55,7 @@ pub fn compile_with(
         secret: false,
         after_forward: false,
         certificates: options.certificates.clone(),
+        certificate_thumbprints: options.certificate_thumbprints.clone(),
     };
     for (section, kind) in [
         (Section::Inbound, SectionKind::Inbound),
@@ -101,6 +103,8 @@ pub(crate) struct Compiler {
     pub after_forward: bool,
     /// `certificates:` of the configuration, by id.
     pub certificates: std::collections::BTreeMap<String, tollgate_jwt::Key>,
+    /// `certificates:` thumbprints by id (issuer-certificate-id).
+    pub certificate_thumbprints: std::collections::BTreeMap<String, String>,
 }
 
 impl Compiler {
@@ -128,6 +132,7 @@ impl Compiler {
             "validate-jwt" => jwt::validate_jwt(self, &ctx),
             "validate-azure-ad-token" => jwt::validate_azure_ad_token(self, &ctx),
             "authentication-basic" => jwt::authentication_basic(self, &ctx),
+            "validate-client-certificate" => client_cert::validate_client_certificate(self, &ctx),
             "rate-limit" => throttle::rate_limit(self, &ctx, false),
             "rate-limit-by-key" => throttle::rate_limit(self, &ctx, true),
             "quota" => throttle::quota(self, &ctx, false),
@@ -149,8 +154,8 @@ impl Compiler {
             "redirect-content-urls" => transform::redirect_content_urls(self, &ctx),
             other => {
                 let hint = match other {
-                    "validate-client-certificate" | "authentication-certificate" => {
-                        "it needs TLS, which lands with issue 6"
+                    "authentication-certificate" => {
+                        "client certificates towards backends are set per backend: backends.<name>.tls.client-cert"
                     }
                     n if n.starts_with("cache-") => "caching lands with a later issue",
                     _ => "remove it, or wait for the policy engine issue (3) to finish",

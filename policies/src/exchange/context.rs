@@ -225,7 +225,18 @@ impl<'a> ExprContext<'a> for Exchange<'a> {
     }
 
     fn certificate(&self) -> Option<Certificate<'a>> {
-        None
+        let c = self.info.client_cert?;
+        let at = |t| DateTime::from_unix_seconds(t, crate::expr::DateKind::Utc);
+        let now = self.timestamp().unix_seconds();
+        Some(Certificate {
+            subject: c.subject,
+            issuer: c.issuer,
+            thumbprint: c.thumbprint,
+            serial_number: c.serial_number,
+            not_before: at(c.not_before)?,
+            not_after: at(c.not_after)?,
+            verified: c.trusted && !c.revoked && c.not_before <= now && now <= c.not_after,
+        })
     }
 
     fn request_id(&self) -> Guid {

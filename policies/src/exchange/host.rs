@@ -211,6 +211,10 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
         self.pending_send = Some(send);
     }
 
+    fn client_certificate(&self) -> Option<&'a super::ClientCertInfo<'a>> {
+        self.info.client_cert
+    }
+
     fn jwt_service(&self) -> Option<&'a dyn super::JwtService> {
         self.jwt
     }

@@ -127,6 +127,30 @@ pub struct CallInfo<'a> {
     pub subscription: Option<SubscriptionInfo<'a>>,
     /// `context.Product`: `None` outside a product context.
     pub product: Option<ProductInfo<'a>>,
+    /// The client's TLS certificate (`context.Request.Certificate`).
+    pub client_cert: Option<&'a ClientCertInfo<'a>>,
+}
+
+/// The certificate a client presented in its TLS handshake, as the gateway judged it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientCertInfo<'a> {
+    /// `CN=…, O=…` as .NET shows it.
+    pub subject: &'a str,
+    pub issuer: &'a str,
+    pub common_name: &'a str,
+    /// Upper-case hex.
+    pub thumbprint: &'a str,
+    pub serial_number: &'a str,
+    pub dns_names: &'a [&'a str],
+    /// Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Chains to the configured client CA (validity dates included).
+    pub trusted: bool,
+    /// Listed in the configured CRL.
+    pub revoked: bool,
+    /// Thumbprint of the CA certificate that issued it, when known.
+    pub issuer_thumbprint: &'a str,
 }
 
 /// The subscription a call came with.

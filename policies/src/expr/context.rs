@@ -170,6 +170,8 @@ pub struct Certificate<'a> {
     pub serial_number: &'a str,
     pub not_before: DateTime,
     pub not_after: DateTime,
+    /// `Verify()`: trusted, not revoked, within its dates.
+    pub verified: bool,
 }
 
 /// What an expression can see of the request in flight. Implemented by the VM.

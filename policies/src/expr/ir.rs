@@ -177,6 +177,8 @@ pub enum C {
     CertSerial,
     CertNotBefore,
     CertNotAfter,
+    /// `Certificate.Verify()`.
+    CertVerify,
     MapIndex,
     MapGet,
     MapContains,

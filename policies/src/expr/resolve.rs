@@ -289,6 +289,10 @@ pub fn method(t: Type, name: &str, generics: &[Type], a: &[Type]) -> Resolved {
     }
     match t {
         Ty::Str => string_method(name, a),
+        Ty::Certificate => match (name, a) {
+            ("Verify", []) => Ok((B::Ctx(C::CertVerify), Ty::Bool)),
+            _ => Err(no_member(t, name)),
+        },
         Ty::Headers | Ty::StrMap | Ty::MatchedParams => {
             let (get, contains) = match t {
                 Ty::Headers => (C::HeadersGet, C::HeadersContains),

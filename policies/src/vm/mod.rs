@@ -7,6 +7,7 @@
 //! section after it), or at the first failure, which the caller turns into the APIM
 //! error response or the on-error section.
 
+mod client_cert;
 mod cors;
 pub mod jwt;
 mod retry;
@@ -307,6 +308,7 @@ fn step<'a, H: PolicyHost<'a>>(
             check_header(host, name, *failed_code, *ignore_case, values)?;
         }
         Insn::ValidateJwt(p) => return jwt::validate(prog, p, host, scratch),
+        Insn::ValidateClientCertificate(p) => client_cert::validate(p, host)?,
         Insn::Throttle(t) => return throttle::run(prog, at, t, host, scratch),
         Insn::AuthenticationBasic { username, password } => {
             return jwt::authentication_basic(prog, username, password, host, scratch)

@@ -143,6 +143,11 @@ pub(super) fn new_exchange<'a>(
                 approval_required: p.approval_required,
             })
         }),
+        client_cert: c
+            .session
+            .peer_cert
+            .as_deref()
+            .map(|p| client_cert_info(arena, p)),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -152,4 +157,26 @@ pub(super) fn new_exchange<'a>(
     ex.jwt = Some(&shard.jwt);
     ex.throttler = Some(&shard.throttle);
     ex
+}
+
+/// The client's certificate, copied into the request's arena for policies.
+fn client_cert_info<'a>(
+    arena: &'a Bump,
+    p: &crate::tls::PeerCert,
+) -> &'a tollgate_policies::exchange::ClientCertInfo<'a> {
+    let i = &p.info;
+    let names = arena.alloc_slice_fill_iter(i.dns_names.iter().map(|n| &*arena.alloc_str(n)));
+    arena.alloc(tollgate_policies::exchange::ClientCertInfo {
+        subject: arena.alloc_str(&i.subject),
+        issuer: arena.alloc_str(&i.issuer),
+        common_name: arena.alloc_str(i.common_name.as_deref().unwrap_or("")),
+        thumbprint: arena.alloc_str(&i.thumbprint),
+        serial_number: arena.alloc_str(&i.serial),
+        dns_names: names,
+        not_before: i.not_before,
+        not_after: i.not_after,
+        trusted: p.trusted,
+        revoked: p.revoked,
+        issuer_thumbprint: arena.alloc_str(p.issuer_thumbprint.as_deref().unwrap_or("")),
+    })
 }

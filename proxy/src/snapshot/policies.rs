@@ -141,6 +141,7 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
     }
     let options = CompileOptions {
         certificates: certificates(loaded, &mut errors),
+        certificate_thumbprints: thumbprints(loaded),
     };
     if errors.is_empty() {
         Ok(Sources {
@@ -338,6 +339,21 @@ fn source(
             None
         }
     }
+}
+
+/// SHA-1 thumbprints of the `certificates:` entries that are X.509 certificates (files
+/// that cannot be read are reported by `certificates`).
+fn thumbprints(loaded: &Loaded) -> BTreeMap<String, String> {
+    use rustls::pki_types::pem::PemObject;
+    let mut out = BTreeMap::new();
+    for (id, cert) in &loaded.config.certificates {
+        if let Ok(der) = rustls::pki_types::CertificateDer::from_pem_file(&cert.file) {
+            if let Ok(info) = crate::tls::x509::CertInfo::parse(&der) {
+                out.insert(id.clone(), info.thumbprint);
+            }
+        }
+    }
+    out
 }
 
 /// `certificates:` read and turned into verification keys; errors name the file.

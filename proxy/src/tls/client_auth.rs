@@ -31,6 +31,8 @@ pub struct PeerCert {
     pub trusted: bool,
     /// Listed in `crl`.
     pub revoked: bool,
+    /// Thumbprint of the certificate that issued it (sent by the client or in `ca`).
+    pub issuer_thumbprint: Option<String>,
 }
 
 #[derive(Debug)]
@@ -40,6 +42,8 @@ pub struct ClientAuth {
     trust: Option<Arc<dyn ClientCertVerifier>>,
     /// The same without the CRL, to tell "revoked" from "untrusted".
     chain_only: Option<Arc<dyn ClientCertVerifier>>,
+    /// Subject and thumbprint of every certificate in `ca`.
+    authorities: Vec<(String, String)>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -54,9 +58,13 @@ impl ClientAuth {
             message,
         };
         let (mut trust, mut chain_only) = (None, None);
+        let mut authorities = Vec::new();
         if let Some(ca) = &cc.ca {
             let mut roots = RootCertStore::empty();
             for cert in read_chain(ca).map_err(|m| fail("ca", m))? {
+                if let Ok(info) = CertInfo::parse(&cert) {
+                    authorities.push((info.subject, info.thumbprint));
+                }
                 roots
                     .add(cert)
                     .map_err(|e| fail("ca", format!("{}: {e}", ca.display())))?;
@@ -80,6 +88,7 @@ impl ClientAuth {
             mode: cc.mode,
             trust,
             chain_only,
+            authorities,
             provider,
         })
     }
@@ -103,11 +112,20 @@ impl ClientAuth {
             }
             _ => (false, false),
         };
+        let issuer_thumbprint = match intermediates.first() {
+            Some(issuer) => CertInfo::parse(issuer).ok().map(|i| i.thumbprint),
+            None => self
+                .authorities
+                .iter()
+                .find(|(subject, _)| *subject == info.issuer)
+                .map(|(_, t)| t.clone()),
+        };
         Some(PeerCert {
             info,
             der: leaf.to_vec(),
             trusted,
             revoked,
+            issuer_thumbprint,
         })
     }
 }

@@ -225,7 +225,8 @@ pub(crate) fn call<'a>(f: C, a: &[Value<'a>], rt: &Rt<'_, 'a>) -> EResult<Value<
         | C::CertThumbprint
         | C::CertSerial
         | C::CertNotBefore
-        | C::CertNotAfter => {
+        | C::CertNotAfter
+        | C::CertVerify => {
             let Value::Cert(c) = arg(a, 0) else {
                 return Err(EvalError::null_ref());
             };
@@ -235,6 +236,7 @@ pub(crate) fn call<'a>(f: C, a: &[Value<'a>], rt: &Rt<'_, 'a>) -> EResult<Value<
                 C::CertThumbprint => Value::Str(c.thumbprint),
                 C::CertSerial => Value::Str(c.serial_number),
                 C::CertNotBefore => Value::DateTime(c.not_before),
+                C::CertVerify => Value::Bool(c.verified),
                 _ => Value::DateTime(c.not_after),
             }
         }

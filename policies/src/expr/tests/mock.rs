@@ -241,6 +241,7 @@ impl<'a> ExprContext<'a> for MockContext<'a> {
             serial_number: "0A1B",
             not_before: dt(2024, 1, 1, 0, 0, 0, 0),
             not_after: dt(2025, 1, 1, 0, 0, 0, 0),
+            verified: true,
         })
     }
 
