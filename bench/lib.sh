@@ -3,6 +3,7 @@
 #
 #   bench_setup                    results folder, nginx/haproxy/wrk (apt if missing),
 #                                  NGINX / HAPROXY paths, release build of tollgate
+#                                  (none with SKIP_TOLLGATE=1, for scripts that honour it)
 #   cpu_ticks PID                  utime+stime of PID and its children, in clock ticks
 #   measure CSV PROXY ROUND PID URL [wrk args...]
 #                                  warm up 1 s, then DURATION s with CONNS connections on
@@ -22,7 +23,7 @@ bench_setup() {
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
   HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
   systemctl stop nginx haproxy 2>/dev/null || true
-  cargo build --release -q -p tollgate
+  [ "${SKIP_TOLLGATE:-0}" = 1 ] || cargo build --release -q -p tollgate
   TOLLGATE=target/release/tollgate
   HZ=$(getconf CLK_TCK)
 }

@@ -19,6 +19,15 @@ pub struct KeyUpdate {
     pub generation: u64,
 }
 
+/// Per source: when a fetch for an unknown kid was last accepted (shared with shards).
+pub type Forced = std::sync::Arc<Vec<std::sync::Mutex<Option<Instant>>>>;
+
+pub fn forced_at(forced: &Forced, source: usize) -> Option<Instant> {
+    forced
+        .get(source)
+        .and_then(|m| *m.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
 /// Timing of the fetches (from `gateway.openid`).
 #[derive(Clone)]
 pub struct Schedule {
@@ -57,6 +66,7 @@ pub fn run(
     schedule: Schedule,
     shards: Vec<Sender<KeyUpdate>>,
     refresh: Receiver<Want>,
+    forced: Forced,
 ) {
     let now = Instant::now();
     let mut states: Vec<State> = urls
@@ -87,7 +97,11 @@ pub fn run(
         match refresh.recv_timeout(wait) {
             Ok(want) => {
                 if let Some(st) = states.get_mut(want.source) {
-                    force(st, want.unknown_kid, &schedule);
+                    if force(st, want.unknown_kid, &schedule) {
+                        if let Some(m) = forced.get(want.source) {
+                            *m.lock().unwrap_or_else(|p| p.into_inner()) = st.last_forced;
+                        }
+                    }
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -96,27 +110,29 @@ pub fn run(
     }
 }
 
-/// A shard asked for fresh keys (unknown kid, or none yet).
-fn force(st: &mut State, unknown_kid: bool, schedule: &Schedule) {
+/// A shard asked for fresh keys (unknown kid, or none yet). True: a fetch for an
+/// unknown kid was accepted (`last_forced` moved).
+fn force(st: &mut State, unknown_kid: bool, schedule: &Schedule) -> bool {
     let now = Instant::now();
     if !unknown_kid && st.have_keys {
         // Asked while the first keys were on their way: they have arrived since.
-        return;
+        return false;
     }
     if !st.have_keys {
         // Still failing: try again soon, but not in a tight loop.
         let soonest = st.last_attempt.map_or(now, |t| t + FIRST_BACKOFF);
         st.due = st.due.min(soonest);
-        return;
+        return false;
     }
     if st
         .last_forced
         .is_some_and(|t| now.duration_since(t) < schedule.min_refresh)
     {
-        return;
+        return false;
     }
     st.last_forced = Some(now);
     st.due = now;
+    true
 }
 
 fn fetch_one(source: usize, st: &mut State, schedule: &Schedule, shards: &[Sender<KeyUpdate>]) {

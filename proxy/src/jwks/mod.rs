@@ -53,6 +53,8 @@ pub fn start(
         return (0..shards).map(|_| None).collect();
     };
     let (refresh_tx, refresh_rx) = crossbeam_channel::bounded(256);
+    let forced: control::Forced =
+        std::sync::Arc::new(urls.iter().map(|_| std::sync::Mutex::new(None)).collect());
     let mut senders = Vec::with_capacity(shards);
     let mut links = Vec::with_capacity(shards);
     for _ in 0..shards {
@@ -61,6 +63,7 @@ pub fn start(
         links.push(Some(Link {
             updates: rx,
             refresh: refresh_tx.clone(),
+            forced: forced.clone(),
         }));
     }
     drop(refresh_tx);
@@ -72,7 +75,7 @@ pub fn start(
     };
     let spawned = std::thread::Builder::new()
         .name("tollgate-keys".into())
-        .spawn(move || control::run(urls, schedule, senders, refresh_rx));
+        .spawn(move || control::run(urls, schedule, senders, refresh_rx, forced));
     if let Err(e) = spawned {
         crate::error!("cannot start the key fetcher thread: {e}; openid-config keys will not load");
     }

@@ -19,6 +19,10 @@ pub const POLL: Duration = Duration::from_millis(50);
 pub struct Link {
     pub updates: Receiver<KeyUpdate>,
     pub refresh: Sender<Want>,
+    /// Per source: when the control thread last accepted a fetch for an unknown kid
+    /// (read only on that rare path, so a shard fails fast inside `min-refresh` even
+    /// when another shard asked).
+    pub forced: super::control::Forced,
 }
 
 pub struct ShardJwt {
@@ -33,6 +37,9 @@ pub struct ShardJwt {
     /// Per source: a wait for its first keys came back empty (later requests do not
     /// wait again until keys arrive).
     gave_up: RefCell<Vec<bool>>,
+    /// New keys were taken in while deciding whether to wait: the next `wait` returns
+    /// at once (the caller runs the policy again with them).
+    arrived: Cell<bool>,
     min_refresh: Duration,
     link: Option<Link>,
     pub cache: TokenCache,
@@ -47,6 +54,7 @@ impl ShardJwt {
             version: Cell::new(0),
             forced: RefCell::new(vec![None; n]),
             gave_up: RefCell::new(vec![false; n]),
+            arrived: Cell::new(false),
             min_refresh,
             link,
             cache: TokenCache::new(CAPACITY),
@@ -76,6 +84,9 @@ impl ShardJwt {
     /// Waits until a new key set arrives or `limit` passes; a source that had no keys
     /// and still has none afterwards is not waited for again.
     pub async fn wait(&self, url: &str, limit: Duration) {
+        if self.arrived.replace(false) {
+            return;
+        }
         let start = self.version.get();
         let deadline = monoio::time::Instant::now() + limit;
         while monoio::time::Instant::now() < deadline {
@@ -118,9 +129,22 @@ impl JwtService for ShardJwt {
             });
             return !self.gave_up.borrow()[i];
         }
+        // Keys another shard's request fetched may be waiting in the channel: take them
+        // in and let the policy run again before deciding anything.
+        let before = self.version.get();
+        self.poll();
+        if self.version.get() != before {
+            self.arrived.set(true);
+            return true;
+        }
         let now = Instant::now();
+        let recent =
+            |t: Option<Instant>| t.is_some_and(|t| now.duration_since(t) < self.min_refresh);
+        if recent(super::control::forced_at(&link.forced, i)) {
+            return false;
+        }
         let mut forced = self.forced.borrow_mut();
-        if forced[i].is_some_and(|t| now.duration_since(t) < self.min_refresh) {
+        if recent(forced[i]) {
             return false;
         }
         forced[i] = Some(now);
