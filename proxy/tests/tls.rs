@@ -368,3 +368,24 @@ fn bad_certificates_fail_the_load_naming_file_and_key() {
         }
     }
 }
+
+#[test]
+fn websocket_over_tls_echoes_both_ways() {
+    let backend = Backend::start(Reply::Normal);
+    let gw = Gateway::start_tls(&tls_yaml(backend.addr, &three_certs()), 1);
+    let cfg = tls::config(&Options::default());
+    let mut conn = tls::connect(gw.tls_addr.unwrap(), "localhost", &cfg).unwrap();
+    conn.write_all(
+        b"GET /orders/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let r = support::client::read_response(&mut conn, false).unwrap();
+    assert_eq!(r.status, 101, "{}", r.head);
+    for msg in [&b"ping-1"[..], b"second message", &[0u8, 1, 2, 255]] {
+        conn.write_all(msg).unwrap();
+        conn.flush().unwrap();
+        let mut got = vec![0u8; msg.len()];
+        conn.read_exact(&mut got).unwrap();
+        assert_eq!(got, msg);
+    }
+}

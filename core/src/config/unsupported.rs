@@ -6,7 +6,6 @@ use super::model::Config;
 use super::node::{join_index, join_key};
 use super::validate::Checker;
 
-const TLS: &str = "TLS lands with issue 6";
 const LATER: &str = "a later issue";
 
 fn refuse(c: &mut Checker<'_>, path: &str, what: &str) {
@@ -39,7 +38,6 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
             ("circuit-breaker", b.circuit_breaker.is_some(), LATER),
             ("health-check", b.health_check.is_some(), LATER),
             ("pool", b.pool.is_some(), LATER),
-            ("tls", b.tls.is_some(), TLS),
         ];
         for (key, present, what) in features {
             if present {

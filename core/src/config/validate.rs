@@ -14,7 +14,7 @@ use super::load::locate_nearest;
 use super::model::{BackendProtocol, Config};
 use super::named_values::{self, NamedValue};
 use super::node::{join_index, join_key, Node};
-use super::urls::{parse_backend_url, Scheme};
+use super::urls::parse_backend_url;
 use super::{unsupported, validate_apis};
 
 /// What validation found, and the named values it read on the way.
@@ -141,13 +141,6 @@ impl Checker<'_> {
             .iter()
             .any(|name| self.values.get(*name).is_some_and(|v| v.secret));
         match parse_backend_url(&resolved) {
-            Ok(u) if u.scheme == Scheme::Https => {
-                self.error(
-                    path,
-                    "https backends are not supported yet (TLS lands with issue 6)",
-                    Some("use an http:// backend for now".into()),
-                );
-            }
             Ok(_) => {}
             Err(e) => {
                 // Never echo a secret named value's content.

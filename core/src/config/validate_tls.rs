@@ -1,7 +1,7 @@
-//! The rules for `gateway.listen.https` and `gateway.tls`: what can be checked without
-//! reading the files (names, modes, combinations). The files themselves (PEM, key
-//! match, expiry) are read when the gateway builds its TLS settings, and errors there
-//! are located at the same keys.
+//! The rules for `gateway.listen.https`, `gateway.tls` and `backends.<name>.tls`: what
+//! can be checked without reading the files (names, modes, combinations). The files
+//! themselves (PEM, key match, expiry) are read when the gateway builds its TLS
+//! settings, and errors there are located at the same keys.
 
 use std::collections::HashMap;
 
@@ -10,6 +10,7 @@ use super::node::{join_index, join_key};
 use super::validate::Checker;
 
 pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
+    backends(c, config);
     let g = &config.gateway;
     let Some(tls) = &g.tls else {
         if g.listen.https.is_some() {
@@ -81,6 +82,33 @@ pub(crate) fn check(c: &mut Checker<'_>, config: &Config) {
         }
         if cc.crl.is_some() && cc.ca.is_none() {
             c.error(&join_key(at, "crl"), "a CRL needs `ca` too", None);
+        }
+    }
+}
+
+/// `backends.<name>.tls`: a client certificate comes with its key; settings on an
+/// http:// backend do nothing.
+fn backends(c: &mut Checker<'_>, config: &Config) {
+    for (name, b) in &config.backends {
+        let Some(tls) = &b.tls else { continue };
+        let at = join_key(&join_key("backends", name), "tls");
+        if tls.client_cert.is_some() != tls.client_key.is_some() {
+            c.error(
+                &at,
+                "`client-cert` and `client-key` go together",
+                Some("set both, or neither".into()),
+            );
+        }
+        let https = b.url.as_deref().is_some_and(|u| {
+            u.get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        });
+        if b.url.is_some() && !https {
+            c.warn(
+                &at,
+                "TLS settings on an http:// backend are not used",
+                Some("use an https:// URL".into()),
+            );
         }
     }
 }

@@ -272,9 +272,9 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
         }
     }
     let api = snap.routes.api(route.api);
-    let (Some(service), Some(addr)) = (
+    let (Some(service), Some(dest)) = (
         api.service_url.as_ref(),
-        snap.api_backends[route.api.0 as usize],
+        snap.api_backends[route.api.0 as usize].as_ref(),
     ) else {
         return reject(c, s, &head, GatewayError::NoBackendUrl).await;
     };
@@ -304,7 +304,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
         head: &head,
         route,
         service,
-        addr,
+        dest,
         query_cut: identity.query_cut,
     };
     forward(shard, c, s, exchange).await

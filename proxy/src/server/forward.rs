@@ -11,16 +11,13 @@
 //! fresh connection — only for idempotent methods and only while the whole request is
 //! still in our buffer (never for POST, never after streaming body bytes).
 
-use std::net::SocketAddr;
-
 use tollgate_core::error::GatewayError;
 use tollgate_core::routing::{RouteMatch, ServiceUrl};
 
 use crate::http::v1::chunked::{ChunkError, ChunkedScanner};
 use crate::http::v1::request::{BodyFraming, RequestHead};
 use crate::http::v1::response::{parse_response, HeadError, ResponseFraming, ResponseHead};
-use crate::upstream::ConnectError;
-use crate::upstream::Upstream;
+use crate::upstream::{ConnectError, Dest, Upstream};
 
 use super::connection::{Client, Next};
 use super::io::{consume, read_more, write_all, Read};
@@ -37,7 +34,7 @@ pub struct Exchange<'a> {
     pub head: &'a RequestHead,
     pub route: RouteMatch,
     pub service: &'a ServiceUrl,
-    pub addr: SocketAddr,
+    pub dest: &'a Dest,
     /// The subscription key's query parameter, left out of the forwarded query.
     pub query_cut: Option<std::ops::Range<usize>>,
 }
@@ -100,7 +97,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
         shard,
         c,
         s,
-        x.addr,
+        x.dest,
         &mut body,
         info,
         snap.timeouts.backend_response,
@@ -232,7 +229,7 @@ pub(super) async fn exchange(
     shard: &Shard,
     c: &mut Client,
     s: &mut Scratch,
-    addr: SocketAddr,
+    dest: &Dest,
     body: &mut Framing,
     info: ReqInfo,
     response_timeout: std::time::Duration,
@@ -242,20 +239,25 @@ pub(super) async fn exchange(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let mut up = match shard.pool.take(addr) {
+        let mut up = match shard.pool.take(dest) {
             Some(up) => up,
             None => match shard
                 .pool
-                .connect(addr, snap.timeouts.backend_connect)
+                .connect(dest, snap.timeouts.backend_connect)
                 .await
             {
                 Ok(up) => up,
                 Err(e) => {
-                    let err = match e {
+                    let err = match &e {
                         ConnectError::Timeout => GatewayError::BackendConnectTimeout,
                         ConnectError::Io(_) => GatewayError::BackendConnectionFailure,
+                        ConnectError::Tls(why) => {
+                            // Operators need this one: a certificate problem, not an outage.
+                            crate::warn!("backend {} TLS handshake failed: {why}", dest.addr);
+                            GatewayError::BackendConnectionFailure
+                        }
                     };
-                    crate::debug!("backend {} connect failed: {e:?}", addr);
+                    crate::debug!("backend {} connect failed: {e:?}", dest.addr);
                     return Err(Failed::Backend {
                         err,
                         request_consumed: whole_request_buffered,

@@ -21,6 +21,7 @@ use tollgate_policies::vm::Failure;
 
 use crate::http::v1::chunked::ChunkedScanner;
 use crate::http::v1::request::{BodyFraming, RequestHead};
+use crate::upstream::Dest;
 
 use super::buffer::{collect, BodyKind, CollectError};
 use super::connection::{Client, Next};
@@ -226,7 +227,7 @@ async fn run(
         } else if take_buffered_body(&mut body, &mut c.buf, &mut s.out).is_err() {
             return reject(c, s, GatewayError::BadRequest("invalid chunked body")).await;
         }
-        match exchange(shard, c, s, target.1, &mut body, info, settings.timeout).await {
+        match exchange(shard, c, s, &target.1, &mut body, info, settings.timeout).await {
             Ok((up, resp)) => {
                 body_sent |= streams_client_body;
                 let mut headers = HeaderList::new(arena);
@@ -566,13 +567,13 @@ fn backend_target<'s>(
     shard: &'s Shard,
     route: RouteMatch,
     ex: &Exchange<'s>,
-) -> Result<(UrlRef<'s>, SocketAddr), String> {
+) -> Result<(UrlRef<'s>, Dest), String> {
     let snap = &shard.snapshot;
     match ex.backend {
         BackendChoice::Default => {
             let api = snap.routes.api(route.api);
-            match (&api.service_url, snap.api_backends[route.api.0 as usize]) {
-                (Some(u), Some(a)) => Ok((u.as_ref(), a)),
+            match (&api.service_url, &snap.api_backends[route.api.0 as usize]) {
+                (Some(u), Some(d)) => Ok((u.as_ref(), d.clone())),
                 _ => Err(GatewayError::NoBackendUrl.message().to_string()),
             }
         }
@@ -583,13 +584,21 @@ fn backend_target<'s>(
                 .parse()
                 .map_err(|_| format!("set-backend-service base-url `{u}`: use an IP address or a backend-id (names are resolved at load)"))?;
             let addr = SocketAddr::new(ip, url.port);
-            Ok((url, addr))
+            let tls = match url.scheme {
+                tollgate_core::routing::service_url::Scheme::Https => {
+                    Some(crate::upstream::tls::dynamic(url.host).ok_or_else(|| {
+                        format!("set-backend-service base-url `{u}`: no TLS settings")
+                    })?)
+                }
+                tollgate_core::routing::service_url::Scheme::Http => None,
+            };
+            Ok((url, Dest { addr, tls }))
         }
         BackendChoice::BackendId(id) => snap
             .backends
             .iter()
             .find(|(n, _, _)| n == id)
-            .map(|(_, u, a)| (u.as_ref(), *a))
+            .map(|(_, u, d)| (u.as_ref(), d.clone()))
             .ok_or_else(|| format!("set-backend-service: no backend named `{id}`")),
     }
 }

@@ -20,7 +20,7 @@ use super::buffer::{collect, BodyKind, CollectError};
 use super::io::{consume, read_more, write_all, Read};
 use super::scratch::Scratch;
 use crate::snapshot::Snapshot;
-use crate::upstream::Pool;
+use crate::upstream::{BackendStream, Dest, Pool};
 
 /// Largest side-response body kept for expressions.
 const MAX_SIDE_BODY: usize = 1 << 20;
@@ -50,13 +50,7 @@ pub async fn perform<'a>(
         Ok(t) => t,
         Err(e) => return fail("BackendConnectionFailure", format!("send-request: {e}")),
     };
-    if target.scheme == Scheme::Https {
-        return fail(
-            "BackendConnectionFailure",
-            "send-request: https side requests are not supported yet (issue 6)".into(),
-        );
-    }
-    let Some(addr) = resolve(snapshot, target.host, target.port) else {
+    let Some(dest) = resolve(snapshot, target.host, target.port, target.scheme) else {
         return fail(
             "BackendConnectionFailure",
             format!(
@@ -65,9 +59,10 @@ pub async fn perform<'a>(
             ),
         );
     };
-    let mut up = match pool.take(addr) {
+    let addr = dest.addr;
+    let mut up = match pool.take(&dest) {
         Some(up) => up,
-        None => match pool.connect(addr, snapshot.timeouts.backend_connect).await {
+        None => match pool.connect(&dest, snapshot.timeouts.backend_connect).await {
             Ok(up) => up,
             Err(_) => {
                 return fail(
@@ -142,21 +137,30 @@ fn split_url(url: &str) -> Option<(&str, &str)> {
     }
 }
 
-fn resolve(snapshot: &Snapshot, host: &str, port: u16) -> Option<SocketAddr> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Some(SocketAddr::new(ip, port));
-    }
-    snapshot
+/// The destination of a side request: a host the configuration names (with its TLS
+/// settings when it is https there), or an IP address.
+fn resolve(snapshot: &Snapshot, host: &str, port: u16, scheme: Scheme) -> Option<Dest> {
+    let known = snapshot
         .known_hosts
         .iter()
         .find(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port)
-        .map(|(_, _, a)| *a)
+        .map(|(_, _, d)| d);
+    let addr = match known {
+        Some(d) if (scheme == Scheme::Https) == d.tls.is_some() => return Some(d.clone()),
+        Some(d) => d.addr,
+        None => SocketAddr::new(host.parse::<IpAddr>().ok()?, port),
+    };
+    let tls = match scheme {
+        Scheme::Https => Some(crate::upstream::tls::dynamic(host)?),
+        Scheme::Http => None,
+    };
+    Some(Dest { addr, tls })
 }
 
 async fn read_response<'a>(
     snapshot: &Snapshot,
     s: &mut Scratch,
-    stream: &mut monoio::net::TcpStream,
+    stream: &mut BackendStream,
     is_head: bool,
     timeout: Duration,
     arena: &'a Bump,

@@ -10,11 +10,12 @@ use monoio::net::TcpStream;
 
 use super::io::{read_more, write_all, Read};
 use super::stream::ClientStream;
+use crate::upstream::BackendStream;
 
 /// The backend side of an upgraded connection, handed from `forward` to the
 /// connection loop (which owns the client stream).
 pub struct Tunnel {
-    pub backend: TcpStream,
+    pub backend: BackendStream,
     pub backend_pending: Vec<u8>,
 }
 
@@ -22,15 +23,15 @@ pub struct Tunnel {
 /// `backend_pending` are bytes already read from each side and not yet forwarded.
 pub async fn run(
     client: ClientStream,
-    backend: TcpStream,
+    backend: BackendStream,
     client_pending: Vec<u8>,
     backend_pending: Vec<u8>,
 ) {
-    match client {
-        ClientStream::Plain(client) => {
+    match (client, backend) {
+        (ClientStream::Plain(client), BackendStream::Plain(backend)) => {
             run_split(client, backend, client_pending, backend_pending).await
         }
-        tls => run_polled(tls, backend, client_pending, backend_pending).await,
+        (client, backend) => run_polled(client, backend, client_pending, backend_pending).await,
     }
 }
 
@@ -69,7 +70,7 @@ async fn run_split(
 /// dropping the losing wait loses no data), then copy what that side has.
 async fn run_polled(
     mut client: ClientStream,
-    mut backend: TcpStream,
+    mut backend: BackendStream,
     mut up: Vec<u8>,
     mut down: Vec<u8>,
 ) {
@@ -82,15 +83,14 @@ async fn run_polled(
     let (mut client_open, mut backend_open) = (true, true);
     let forever = std::time::Duration::from_secs(u32::MAX as u64);
     while client_open || backend_open {
-        let client_ready = client.has_buffered();
-        let from_client = if client_ready || !backend_open {
+        let from_client = if (client_open && client.has_buffered()) || !backend_open {
             true
-        } else if !client_open {
+        } else if !client_open || backend.has_buffered() {
             false
         } else {
             monoio::select! {
                 r = client.tcp().readable(false) => { if r.is_err() { return; } true }
-                r = backend.readable(false) => { if r.is_err() { return; } false }
+                r = backend.tcp().readable(false) => { if r.is_err() { return; } false }
             }
         };
         let (src_open, buf) = if from_client {

@@ -3,7 +3,6 @@
 //! control thread (DNS resolution happens here, never on a shard) and shared by every
 //! shard behind an `Arc`.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use tollgate_core::access::Access;
@@ -12,6 +11,7 @@ use tollgate_core::routing::{RouteError, RouteTable};
 
 use crate::http::v1::request::HeadLimits;
 
+mod backends;
 pub mod policies;
 
 pub use policies::Programs;
@@ -22,8 +22,8 @@ use tollgate_policies::xml::PolicyError;
 #[derive(Debug)]
 pub struct Snapshot {
     pub routes: RouteTable,
-    /// Resolved address of each API's service URL, indexed like `routes.apis`.
-    pub api_backends: Vec<Option<SocketAddr>>,
+    /// Where each API's service URL goes, indexed like `routes.apis`.
+    pub api_backends: Vec<Option<crate::upstream::Dest>>,
     pub limits: Limits,
     pub head_limits: HeadLimits,
     pub timeouts: Timeouts,
@@ -31,11 +31,11 @@ pub struct Snapshot {
     pub pool: PoolSettings,
     /// Compiled policies, `programs[api][operation]`; `None` is the fast path.
     pub programs: Programs,
-    /// Named backends for `set-backend-service backend-id`, with resolved addresses.
-    pub backends: Vec<(String, ServiceUrl, SocketAddr)>,
+    /// Named backends for `set-backend-service backend-id`, with their destinations.
+    pub backends: Vec<(String, ServiceUrl, crate::upstream::Dest)>,
     /// Host names the configuration resolved at load (service URLs, backends), for
-    /// side requests: (host, port, address).
-    pub known_hosts: Vec<(String, u16, SocketAddr)>,
+    /// side requests: (host, port, destination).
+    pub known_hosts: Vec<(String, u16, crate::upstream::Dest)>,
     /// `gateway.name` (`context.Deployment.GatewayId`).
     pub gateway_name: String,
     /// Subscriptions, products and the key index.
@@ -98,58 +98,11 @@ impl Snapshot {
             }],
             policies: Vec::new(),
         })?;
+        let resolved = backends::resolve(loaded, &routes).map_err(|routes| SnapshotError {
+            routes,
+            policies: Vec::new(),
+        })?;
         let mut errors = Vec::new();
-        let mut api_backends = Vec::with_capacity(routes.apis.len());
-        for (i, api) in routes.apis.iter().enumerate() {
-            let addr = match &api.service_url {
-                Some(url) => match (url.host.as_str(), url.port).to_socket_addrs() {
-                    Ok(mut addrs) => addrs.next(),
-                    Err(e) => {
-                        errors.push(RouteError {
-                            key_path: format!("apis[{i}].service-url"),
-                            message: format!("cannot resolve host `{}`: {e}", url.host),
-                            hint: "use an IP address or a name this host can resolve".into(),
-                        });
-                        None
-                    }
-                },
-                None => None,
-            };
-            api_backends.push(addr);
-        }
-        let mut backends = Vec::new();
-        for (name, b) in &config.backends {
-            let Some(url) = b.url.as_deref() else {
-                continue;
-            };
-            let url = tollgate_core::config::named_values::substitute(url, &loaded.named_values)
-                .unwrap_or_default();
-            let key_path = format!("backends.{name}.url");
-            match ServiceUrl::parse(&url) {
-                Ok(su) => match (su.host.as_str(), su.port)
-                    .to_socket_addrs()
-                    .map(|mut a| a.next())
-                {
-                    Ok(Some(addr)) => backends.push((name.clone(), su, addr)),
-                    _ => errors.push(RouteError {
-                        key_path,
-                        message: format!("cannot resolve host `{}`", su.host),
-                        hint: "use an IP address or a name this host can resolve".into(),
-                    }),
-                },
-                Err(message) => errors.push(RouteError {
-                    key_path,
-                    message,
-                    hint: "write it as http://host:port/base-path".into(),
-                }),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(SnapshotError {
-                routes: errors,
-                policies: Vec::new(),
-            });
-        }
         let g = &config.gateway;
         let jwt_sources = crate::jwks::sources(programs.all());
         let jwt_fetch_urls: Vec<String> = jwt_sources
@@ -198,10 +151,10 @@ impl Snapshot {
                 policies: Vec::new(),
             });
         }
-        let known_hosts = known_hosts(&routes, &api_backends, &backends);
+
         Ok(Snapshot {
             routes,
-            api_backends,
+            api_backends: resolved.apis,
             limits: g.limits,
             head_limits: HeadLimits {
                 max_header_bytes: g.limits.max_header_bytes,
@@ -221,8 +174,8 @@ impl Snapshot {
                 idle_timeout: g.pool.idle_timeout,
             },
             programs,
-            known_hosts,
-            backends,
+            known_hosts: resolved.hosts,
+            backends: resolved.named,
             gateway_name: g.name.clone(),
             access,
             jwt_sources,
@@ -246,23 +199,4 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
-}
-
-fn known_hosts(
-    routes: &RouteTable,
-    api_backends: &[Option<SocketAddr>],
-    backends: &[(String, ServiceUrl, SocketAddr)],
-) -> Vec<(String, u16, SocketAddr)> {
-    let mut out: Vec<(String, u16, SocketAddr)> = Vec::new();
-    let apis = routes
-        .apis
-        .iter()
-        .zip(api_backends)
-        .filter_map(|(a, addr)| Some((a.service_url.as_ref()?, (*addr)?)));
-    for (url, addr) in apis.chain(backends.iter().map(|(_, u, a)| (u, *a))) {
-        if !out.iter().any(|(h, p, _)| *h == url.host && *p == url.port) {
-            out.push((url.host.clone(), url.port, addr));
-        }
-    }
-    out
 }

@@ -3,12 +3,14 @@
 
 pub mod certs;
 pub mod client_auth;
+mod maybe;
 pub mod server;
 pub mod stream;
 pub mod watch;
 pub mod x509;
 
 pub use client_auth::PeerCert;
+pub use maybe::MaybeTls;
 pub use server::ServerTls;
 pub use stream::TlsStream;
 

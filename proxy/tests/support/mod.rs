@@ -8,6 +8,7 @@ pub mod client;
 pub mod gateway;
 pub mod idp;
 pub mod tls;
+pub mod tls_backend;
 
 pub use backend::{Backend, Reply};
 pub use client::{get, raw, Response};

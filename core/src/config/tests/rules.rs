@@ -68,23 +68,17 @@ fn service_urls() {
         "apis[0].service-url",
         "not a valid port",
     );
-    let tls = case("https://orders.internal:9443");
-    let d = find(
-        &tls,
-        "apis[0].service-url",
-        "https backends are not supported yet (TLS lands with issue 6)",
-    );
-    assert_eq!((d.line, d.col), (5, 18));
+    ok(&format!(
+        "apis:\n{}",
+        api("a", "a", "    service-url: https://orders.internal:9443\n")
+    ));
     ok(&format!(
         "apis:\n{}",
         api("a", "a", "    service-url: http://[::1]:9001/v1\n")
     ));
-    let errs = errors("backends:\n  b: { url: \"https://x\" }\n  c: {}\n");
-    find(
-        &errs,
-        "backends.b.url",
-        "https backends are not supported yet",
-    );
+    let errs =
+        errors("backends:\n  b: { url: \"https://x\", tls: { client-cert: c.pem } }\n  c: {}\n");
+    find(&errs, "backends.b.tls", "go together");
     find(&errs, "backends.c", "a backend needs `url`");
 }
 
@@ -268,7 +262,6 @@ fn unsupported_features_are_loud() {
         ("backends.b.protocol", "issue 6"),
         ("backends.b.circuit-breaker", "a later issue"),
         ("backends.b.health-check", "a later issue"),
-        ("backends.b.tls", "issue 6"),
         ("apis[0].openapi", "a later issue"),
         ("apis[0].api-version", "a later issue"),
         ("apis[0].api-version-set-id", "a later issue"),
