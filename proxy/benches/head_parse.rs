@@ -4,29 +4,14 @@
 //!
 //!   cargo bench -p tollgate --bench head_parse
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tollgate::http::v1::request::{parse_request, HeadLimits};
 use tollgate::http::v1::HeaderSpan;
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract, forwarded.
-        unsafe { System.dealloc(p, l) }
-    }
-}
+mod common;
+use common::{allocs_per, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -55,16 +40,12 @@ fn bench(c: &mut Criterion) {
     let limits = HeadLimits::default();
     let mut headers: Vec<HeaderSpan> = Vec::with_capacity(limits.max_headers + 1);
     assert!(parse_request(HEAD, &limits, &mut headers).is_ok());
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for _ in 0..1000 {
+    let strict = allocs_per(1000, || {
         black_box(parse_request(black_box(HEAD), &limits, &mut headers).is_ok());
-    }
-    let strict = (ALLOCS.load(Ordering::SeqCst) - before) as f64 / 1000.0;
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for _ in 0..1000 {
+    });
+    let naive_allocs = allocs_per(1000, || {
         black_box(naive(black_box(HEAD)));
-    }
-    let naive_allocs = (ALLOCS.load(Ordering::SeqCst) - before) as f64 / 1000.0;
+    });
     eprintln!(
         "heap allocations per head: strict zero-copy {strict:.1}, naive owned {naive_allocs:.1}"
     );
