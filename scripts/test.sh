@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need when it is missing
-# (Debian packages via apt: curl, openssl, redis-server; nginx, haproxy and wrk for the latency
-# gate), runs the unit, conformance and integration tests of the whole workspace, then
+# (Debian packages via apt: curl, openssl, nghttp2-client, python3-grpcio, redis-server;
+# nginx, haproxy and wrk for the latency gate), runs the unit, conformance and integration tests of the whole workspace, then
 # the latency gate (bench/gate.sh: Tollgate's CPU per request against nginx and HAProxy,
 # measured side by side; TOLLGATE_SKIP_BENCH_GATE=1 skips it). CI (.ci/run) runs exactly
 # this.
@@ -12,6 +12,10 @@ need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # proxy/tests/tls.rs checks resumption with a real `openssl s_client`.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# proxy/tests/h2.rs loads the gateway with h2load; proxy/tests/grpc.rs runs a real
+# gRPC server and client (grpcio).
+command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
+/usr/bin/python3 -c "import grpc" >/dev/null 2>&1 || need+=(python3-grpcio)
 # proxy/tests/redis.rs runs gateways sharing limits through a real Redis.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then

@@ -98,19 +98,22 @@ fn handshake(server: &Arc<ServerConfig>, client: &Arc<ClientConfig>) -> bool {
 
 /// The naive server: settings (files read, key parsed) built per connection.
 fn naive() -> Arc<ServerConfig> {
-    tollgate::tls::server::build(&settings(), 1_800_000_000)
+    tollgate::tls::server::build(&settings(), false, 1_800_000_000)
         .unwrap()
         .config
 }
 
 fn bench(c: &mut Criterion) {
-    let shared = tollgate::tls::server::build(&settings(), 1_800_000_000)
+    let shared = tollgate::tls::server::build(&settings(), false, 1_800_000_000)
         .unwrap()
         .config;
     let (full, resuming) = (client(false), client(true));
     assert!(!handshake(&shared, &full));
     handshake(&shared, &resuming);
-    assert!(handshake(&shared, &resuming), "the second handshake resumes");
+    assert!(
+        handshake(&shared, &resuming),
+        "the second handshake resumes"
+    );
     eprintln!(
         "heap allocations per handshake (client + server): full {:.0}, resumed {:.0}, naive {:.0}",
         allocs_per(200, || {

@@ -13,10 +13,12 @@
 
 pub mod cli;
 pub mod echo;
+pub mod h2;
 pub mod http;
 pub mod jwks;
 pub mod limits;
 pub mod log;
+mod rent_enum;
 pub mod runtime;
 pub mod server;
 pub mod snapshot;

@@ -207,6 +207,28 @@ impl Checker<'_> {
                 self.error(&join_key("gateway.limits", key), "must be at least 1", None);
             }
         }
+        let h = &g.http2;
+        if h.max_concurrent_streams == 0 {
+            self.error(
+                "gateway.http2.max-concurrent-streams",
+                "must be at least 1",
+                None,
+            );
+        }
+        if !(1..=(u32::MAX >> 1) as u64).contains(&h.initial_window_size.0) {
+            self.error(
+                "gateway.http2.initial-window-size",
+                "must be 1 byte to 2 GiB - 1 (HTTP/2's limit)",
+                Some("e.g. 256KiB".into()),
+            );
+        }
+        if h.max_send_buffer.0 == 0 || h.max_send_buffer.0 > u32::MAX as u64 {
+            self.error(
+                "gateway.http2.max-send-buffer",
+                "must be 1 byte to 4 GiB",
+                None,
+            );
+        }
         let t = &g.timeouts;
         let timeouts = [
             ("client-header", t.client_header),
@@ -285,13 +307,20 @@ impl Checker<'_> {
                     Some("e.g. url: http://127.0.0.1:9001".into()),
                 ),
             }
-            if backend.protocol != BackendProtocol::Http1 {
-                let what = "HTTP/2 to backends lands with issue 6";
-                self.key_error(
-                    &join_key(&path, "protocol"),
-                    format!("`protocol` is not supported yet: {what}"),
-                    Some("use `http1`".into()),
-                );
+            if let (Some(url), true) = (&backend.url, backend.protocol != BackendProtocol::Http1) {
+                let https = url
+                    .get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+                if https != (backend.protocol == BackendProtocol::H2) {
+                    self.error(
+                        &join_key(&path, "protocol"),
+                        "`h2` needs an https:// URL and `h2c` an http:// one",
+                        Some(
+                            "h2 is HTTP/2 over TLS; h2c is cleartext HTTP/2 with prior knowledge"
+                                .into(),
+                        ),
+                    );
+                }
             }
             if let Some(credentials) = &backend.credentials {
                 for (kind, map) in [

@@ -20,9 +20,10 @@ use super::identify::{identify, Identity};
 use super::io::{consume, read_more, write_all, Read};
 use super::respond::send_error;
 use super::scratch::Scratch;
-use super::stream::ClientStream;
+use super::stream::{ClientConn, ClientStream};
 use super::tunnel::{self, Tunnel};
 use super::{linger, Shard, STATUS_PATH};
+use crate::h2::PREFACE;
 
 /// Read buffer of a client connection while it reads or serves a request; grows up to
 /// `max-header-bytes` for big heads. Idle connections hold none (see `BufPool`).
@@ -34,6 +35,8 @@ pub enum Next {
     Close,
     /// A WebSocket handshake succeeded: copy bytes both ways from now on.
     Tunnel(Box<Tunnel>),
+    /// The client sent the HTTP/2 preface (h2c with prior knowledge, when allowed).
+    H2c,
 }
 
 pub struct Client {
@@ -52,9 +55,28 @@ pub async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr) {
     shard.drain.conn_opened();
     let _ = stream.set_nodelay(true);
     let client = Client {
-        stream: ClientStream::Plain(stream),
+        stream: ClientStream::Conn(ClientConn::Plain(stream)),
         peer,
         session: crate::tls::SessionInfo::default(),
+        buf: Vec::new(),
+        linger: false,
+    };
+    serve_requests(shard.clone(), client).await;
+    shard.drain.conn_closed();
+}
+
+/// Serves one HTTP/2 stream (see `h2::server`): the request path over the stream,
+/// which carries exactly one request.
+pub async fn serve_stream(
+    shard: Rc<Shard>,
+    stream: Box<crate::h2::ServerStream>,
+    peer: SocketAddr,
+    session: crate::tls::SessionInfo,
+) {
+    let client = Client {
+        stream: ClientStream::H2(stream),
+        peer,
+        session,
         buf: Vec::new(),
         linger: false,
     };
@@ -94,14 +116,21 @@ pub async fn serve_tls(
         }
     }
     let session = session_info(&t, &tls);
-    let client = Client {
-        stream: ClientStream::Tls(t),
-        peer,
-        session,
-        buf: Vec::new(),
-        linger: false,
-    };
-    serve_requests(shard, client).await;
+    let h2 = t.conn().alpn_protocol() == Some(b"h2");
+    let stream = ClientConn::Tls(t);
+    if h2 {
+        crate::h2::server::serve(shard.clone(), stream, Vec::new(), peer, Rc::new(session)).await;
+    } else {
+        let client = Client {
+            stream: ClientStream::Conn(stream),
+            peer,
+            session,
+            buf: Vec::new(),
+            linger: false,
+        };
+        serve_requests(shard.clone(), client).await;
+    }
+    shard.drain.conn_closed();
 }
 
 /// What the request path may ask of the TLS session: SNI, the judged client certificate.
@@ -135,7 +164,19 @@ async fn serve_requests(shard: Rc<Shard>, mut client: Client) {
             Next::Tunnel(t) => {
                 let Client { stream, buf, .. } = client;
                 tunnel::run(stream, t.backend, buf, t.backend_pending).await;
-                shard.drain.conn_closed();
+                return;
+            }
+            Next::H2c => {
+                let Client {
+                    stream,
+                    buf,
+                    peer,
+                    session,
+                    ..
+                } = client;
+                if let ClientStream::Conn(conn) = stream {
+                    crate::h2::server::serve(shard, conn, buf, peer, Rc::new(session)).await;
+                }
                 return;
             }
         }
@@ -147,7 +188,6 @@ async fn serve_requests(shard: Rc<Shard>, mut client: Client) {
         linger::close(&mut client.stream, &mut client.buf).await;
     }
     shard.bufs.put(std::mem::take(&mut client.buf));
-    shard.drain.conn_closed();
 }
 
 /// Waits (up to `keepalive-idle`) for the first bytes of the next request. While waiting
@@ -162,11 +202,14 @@ async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
     }
     let timeouts = &shard.snapshot.timeouts;
     if !c.stream.has_buffered() {
-        let Some(key) = shard.drain.park_idle(c.stream.tcp().as_raw_fd()) else {
+        // An HTTP/2 stream carries one request: nothing more to wait for.
+        let Some(tcp) = c.stream.tcp() else {
             return false;
         };
-        let ready =
-            monoio::time::timeout(timeouts.keepalive_idle, c.stream.tcp().readable(false)).await;
+        let Some(key) = shard.drain.park_idle(tcp.as_raw_fd()) else {
+            return false;
+        };
+        let ready = monoio::time::timeout(timeouts.keepalive_idle, tcp.readable(false)).await;
         shard.drain.unpark(key);
         if !matches!(ready, Ok(Ok(()))) || shard.drain.draining() {
             return false;
@@ -184,7 +227,14 @@ async fn handle(shard: &Shard, c: &mut Client, s: &mut Scratch) -> Next {
     let snap = &shard.snapshot;
     let deadline = monoio::time::Instant::now() + snap.timeouts.client_header;
     let head = loop {
+        // h2c with prior knowledge: the preface, possibly still arriving.
+        let n = c.buf.len().min(PREFACE.len());
+        let preface = snap.http2.h2c && c.stream.tcp().is_some() && c.buf[..n] == PREFACE[..n];
+        if preface && n == PREFACE.len() {
+            return Next::H2c;
+        }
         match parse_request(&c.buf, &snap.head_limits, &mut s.req_headers) {
+            _ if preface => {}
             Ok(head) => break head,
             Err(HeadError::Incomplete) => {}
             Err(e) => {

@@ -15,16 +15,17 @@ mod listener;
 mod policy;
 mod policy_exchange;
 mod relay;
-mod request_head;
+pub(crate) mod request_head;
 mod respond;
 mod response_head;
 mod scratch;
 mod side_request;
-pub mod stream;
+pub(crate) mod stream;
 mod tunnel;
 
 use std::sync::Arc;
 
+pub use connection::serve_stream;
 pub use listener::serve_shard;
 pub use scratch::Scratch;
 
@@ -70,7 +71,7 @@ impl Shard {
                 peers.limits,
             ),
             id,
-            pool: std::rc::Rc::new(Pool::new(snapshot.pool)),
+            pool: std::rc::Rc::new(Pool::new(snapshot.pool, snapshot.head_limits)),
             scratch: scratch::ScratchPool::new(snapshot.limits.max_headers),
             snapshot,
             drain: Drain::default(),

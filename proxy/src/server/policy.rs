@@ -592,7 +592,14 @@ fn backend_target<'s>(
                 }
                 tollgate_core::routing::service_url::Scheme::Http => None,
             };
-            Ok((url, Dest { addr, tls }))
+            Ok((
+                url,
+                Dest {
+                    addr,
+                    tls,
+                    h2: false,
+                },
+            ))
         }
         BackendChoice::BackendId(id) => snap
             .backends

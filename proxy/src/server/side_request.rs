@@ -154,7 +154,11 @@ fn resolve(snapshot: &Snapshot, host: &str, port: u16, scheme: Scheme) -> Option
         Scheme::Https => Some(crate::upstream::tls::dynamic(host)?),
         Scheme::Http => None,
     };
-    Some(Dest { addr, tls })
+    Some(Dest {
+        addr,
+        tls,
+        h2: false,
+    })
 }
 
 async fn read_response<'a>(

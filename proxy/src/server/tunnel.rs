@@ -9,7 +9,8 @@ use monoio::io::{AsyncWriteRent, AsyncWriteRentExt, Splitable};
 use monoio::net::TcpStream;
 
 use super::io::{read_more, write_all, Read};
-use super::stream::ClientStream;
+use super::stream::{ClientConn, ClientStream};
+use crate::upstream::stream::BackendConn;
 use crate::upstream::BackendStream;
 
 /// The backend side of an upgraded connection, handed from `forward` to the
@@ -28,9 +29,12 @@ pub async fn run(
     backend_pending: Vec<u8>,
 ) {
     match (client, backend) {
-        (ClientStream::Plain(client), BackendStream::Plain(backend)) => {
-            run_split(client, backend, client_pending, backend_pending).await
-        }
+        (
+            ClientStream::Conn(ClientConn::Plain(client)),
+            BackendStream::Conn(BackendConn::Plain(backend)),
+        ) => run_split(client, backend, client_pending, backend_pending).await,
+        // An HTTP/2 stream never upgrades (HTTP/2 has no Upgrade).
+        (ClientStream::H2(_), _) => {}
         (client, backend) => run_polled(client, backend, client_pending, backend_pending).await,
     }
 }
@@ -88,9 +92,12 @@ async fn run_polled(
         } else if !client_open || backend.has_buffered() {
             false
         } else {
+            let (Some(tcp), Some(btcp)) = (client.tcp(), backend.tcp()) else {
+                return;
+            };
             monoio::select! {
-                r = client.tcp().readable(false) => { if r.is_err() { return; } true }
-                r = backend.tcp().readable(false) => { if r.is_err() { return; } false }
+                r = tcp.readable(false) => { if r.is_err() { return; } true }
+                r = btcp.readable(false) => { if r.is_err() { return; } false }
             }
         };
         let (src_open, buf) = if from_client {

@@ -9,7 +9,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-use tollgate_core::config::{BackendTls, Loaded};
+use tollgate_core::config::{BackendProtocol, BackendTls, Loaded};
 use tollgate_core::routing::service_url::Scheme;
 use tollgate_core::routing::{RouteError, RouteTable, ServiceUrl};
 
@@ -30,7 +30,8 @@ pub struct Backends {
 pub fn resolve(loaded: &Loaded, routes: &RouteTable) -> Result<Backends, Vec<RouteError>> {
     let config = &loaded.config;
     let mut errors = Vec::new();
-    // Named backends' URLs first: their TLS settings also serve service URLs.
+    // Named backends' URLs first: their settings (TLS, protocol) also serve service
+    // URLs with the same scheme, host and port.
     let mut urls = Vec::new();
     for (name, b) in &config.backends {
         let Some(url) = b.url.as_deref() else {
@@ -39,7 +40,7 @@ pub fn resolve(loaded: &Loaded, routes: &RouteTable) -> Result<Backends, Vec<Rou
         let url = tollgate_core::config::named_values::substitute(url, &loaded.named_values)
             .unwrap_or_default();
         match ServiceUrl::parse(&url) {
-            Ok(su) => urls.push((name.clone(), su, b.tls.as_ref())),
+            Ok(su) => urls.push((name.clone(), su, b.tls.as_ref(), b.protocol)),
             Err(message) => errors.push(RouteError {
                 key_path: format!("backends.{name}.url"),
                 message,
@@ -47,66 +48,41 @@ pub fn resolve(loaded: &Loaded, routes: &RouteTable) -> Result<Backends, Vec<Rou
             }),
         }
     }
-    let mut profiles: Vec<(String, u16, Arc<TlsProfile>)> = Vec::new();
-    let mut tls_of = |url: &ServiceUrl,
-                      settings: Option<&BackendTls>,
-                      key_path: &str,
-                      errors: &mut Vec<RouteError>|
-     -> Option<Arc<TlsProfile>> {
-        if url.scheme != Scheme::Https {
-            return None;
-        }
-        let settings = settings.or_else(|| {
-            urls.iter()
-                .find(|(_, u, _)| {
-                    u.scheme == Scheme::Https && u.host == url.host && u.port == url.port
-                })
-                .and_then(|(_, _, t)| *t)
-        });
-        if let Some((_, _, p)) = profiles
-            .iter()
-            .find(|(h, port, _)| *h == url.host && *port == url.port)
-            .filter(|_| settings.is_none())
-        {
-            return Some(p.clone());
-        }
-        let id = profiles.len() as u32 + 1;
-        match profile(id, &url.host, settings) {
-            Ok(p) => {
-                let p = Arc::new(p);
-                profiles.push((url.host.clone(), url.port, p.clone()));
-                Some(p)
-            }
-            Err((key, message)) => {
-                errors.push(RouteError {
-                    key_path: key_path.replace("{}", key),
-                    message,
-                    hint: "backend TLS: verify, ca (PEM), sni, client-cert and client-key (PEM)"
-                        .into(),
-                });
-                None
-            }
-        }
+    let same = |a: &ServiceUrl, b: &ServiceUrl| {
+        a.scheme == b.scheme && a.host == b.host && a.port == b.port
     };
+    let mut profiles = Profiles::default();
     let mut out = Backends::default();
     for (i, api) in routes.apis.iter().enumerate() {
         let dest = api.service_url.as_ref().and_then(|url| {
             let key_path = format!("apis[{i}].service-url");
             let addr = lookup(url, &key_path, &mut errors)?;
-            let tls = tls_of(url, None, &key_path, &mut errors);
-            Some(Dest { addr, tls })
+            let twin = urls.iter().find(|(_, u, _, _)| same(u, url));
+            let (settings, protocol) = twin.map_or((None, BackendProtocol::Http1), |t| (t.2, t.3));
+            let h2 = protocol != BackendProtocol::Http1;
+            let tls = profiles.get(url, settings, h2, &key_path, &mut errors);
+            Some(Dest { addr, tls, h2 })
         });
         out.apis.push(dest);
     }
-    for (name, su, settings) in &urls {
+    for (name, su, settings, protocol) in &urls {
         let key_path = format!("backends.{name}.url");
         let Some(addr) = lookup(su, &key_path, &mut errors) else {
             continue;
         };
+        let h2 = *protocol != BackendProtocol::Http1;
+        if (*protocol == BackendProtocol::H2) != (su.scheme == Scheme::Https) && h2 {
+            errors.push(RouteError {
+                key_path: format!("backends.{name}.protocol"),
+                message: "`h2` needs an https:// URL and `h2c` an http:// one".into(),
+                hint: "h2 is HTTP/2 over TLS; h2c is cleartext HTTP/2 with prior knowledge".into(),
+            });
+            continue;
+        }
         let tls_path = format!("backends.{name}.tls.{{}}");
-        let tls = tls_of(su, *settings, &tls_path, &mut errors);
+        let tls = profiles.get(su, *settings, h2, &tls_path, &mut errors);
         out.named
-            .push((name.clone(), su.clone(), Dest { addr, tls }));
+            .push((name.clone(), su.clone(), Dest { addr, tls, h2 }));
     }
     let apis = routes
         .apis
@@ -127,6 +103,50 @@ pub fn resolve(loaded: &Loaded, routes: &RouteTable) -> Result<Backends, Vec<Rou
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// TLS profiles made so far: one per (host, port, protocol) with default settings, one
+/// per backend with its own.
+#[derive(Default)]
+struct Profiles(Vec<(String, u16, bool, Arc<TlsProfile>)>);
+
+impl Profiles {
+    fn get(
+        &mut self,
+        url: &ServiceUrl,
+        settings: Option<&BackendTls>,
+        h2: bool,
+        key_path: &str,
+        errors: &mut Vec<RouteError>,
+    ) -> Option<Arc<TlsProfile>> {
+        if url.scheme != Scheme::Https {
+            return None;
+        }
+        let shared = self
+            .0
+            .iter()
+            .find(|(h, p, two, _)| *h == url.host && *p == url.port && *two == h2);
+        if let (Some((_, _, _, p)), None) = (shared, settings) {
+            return Some(p.clone());
+        }
+        let id = self.0.len() as u32 + 1;
+        match profile(id, &url.host, settings, h2) {
+            Ok(p) => {
+                let p = Arc::new(p);
+                self.0.push((url.host.clone(), url.port, h2, p.clone()));
+                Some(p)
+            }
+            Err((key, message)) => {
+                errors.push(RouteError {
+                    key_path: key_path.replace("{}", key),
+                    message,
+                    hint: "backend TLS: verify, ca (PEM), sni, client-cert and client-key (PEM)"
+                        .into(),
+                });
+                None
+            }
+        }
     }
 }
 

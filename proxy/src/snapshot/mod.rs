@@ -53,6 +53,8 @@ pub struct Snapshot {
     pub rate_limit_redis: Option<tollgate_core::config::RateLimitRedis>,
     /// The HTTPS listener's TLS settings (`gateway.tls` with certificates).
     pub tls: Option<std::sync::Arc<crate::tls::ServerTls>>,
+    /// `gateway.http2`.
+    pub http2: tollgate_core::config::Http2,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -131,7 +133,7 @@ impl Snapshot {
         }
         let mut tls = None;
         if let Some(t) = g.tls.as_ref().filter(|t| !t.certificates.is_empty()) {
-            match crate::tls::server::build(t, unix_now()) {
+            match crate::tls::server::build(t, g.http2.enabled, unix_now()) {
                 Ok(built) => tls = Some(std::sync::Arc::new(built)),
                 Err(errs) => {
                     errors.extend(
@@ -190,6 +192,7 @@ impl Snapshot {
                 }),
             rate_limit_redis: config.rate_limits.as_ref().and_then(|r| r.redis.clone()),
             tls,
+            http2: g.http2,
         })
     }
 }

@@ -15,7 +15,7 @@ pub use server::ServerTls;
 pub use stream::TlsStream;
 
 /// A client's TLS session as the request path sees it.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SessionInfo {
     /// The SNI name the client sent.
     pub server_name: Option<Box<str>>,

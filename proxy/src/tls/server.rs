@@ -17,8 +17,9 @@ use tollgate_core::config::{Tls, TlsCertificate, TlsVersion};
 use super::certs::{CertError, SniResolver, SniTable};
 use super::client_auth::ClientAuth;
 
-/// ALPN protocols offered to clients, most preferred first.
-const ALPN: &[&[u8]] = &[b"http/1.1"];
+/// ALPN protocols offered to clients, most preferred first (`h2` when HTTP/2 is on).
+const ALPN_H2: &[&[u8]] = &[b"h2", b"http/1.1"];
+const ALPN_H1: &[&[u8]] = &[b"http/1.1"];
 
 #[derive(Debug)]
 pub struct ServerTls {
@@ -31,7 +32,7 @@ pub struct ServerTls {
 }
 
 /// Builds the listener's settings; every problem is reported, located at its key.
-pub fn build(tls: &Tls, now: i64) -> Result<ServerTls, Vec<CertError>> {
+pub fn build(tls: &Tls, h2: bool, now: i64) -> Result<ServerTls, Vec<CertError>> {
     let mut errors = Vec::new();
     let provider = match provider(tls) {
         Ok(p) => Arc::new(p),
@@ -76,7 +77,8 @@ pub fn build(tls: &Tls, now: i64) -> Result<ServerTls, Vec<CertError>> {
         builder.with_no_client_auth()
     };
     let mut config = builder.with_cert_resolver(resolver.clone());
-    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+    let alpn = if h2 { ALPN_H2 } else { ALPN_H1 };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config.session_storage = if tls.session_cache == 0 {
         Arc::new(NoServerSessionStorage {})
     } else {

@@ -1,4 +1,5 @@
-//! A shard-local keep-alive pool of backend connections.
+//! A shard-local keep-alive pool of backend connections, and the shard's HTTP/2
+//! sessions to `h2`/`h2c` backends (one per backend, shared by all its requests).
 //!
 //! One pool per shard, never shared: no lock, no atomic. Idle connections are kept per
 //! backend destination (address and TLS profile), newest first (LIFO keeps the hot ones warm and lets old ones expire),
@@ -9,53 +10,63 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use monoio::net::TcpStream;
 
-use super::stream::BackendStream;
-use super::tls::{Dest, DYNAMIC};
+use super::stream::{BackendConn, BackendStream};
+use super::tls::{Dest, PoolKey, DYNAMIC};
 use crate::snapshot::PoolSettings;
 use crate::tls::TlsStream;
 
 struct Idle {
-    stream: BackendStream,
+    stream: BackendConn,
     since: Instant,
 }
 
 /// A backend connection checked out of the pool (or freshly connected).
 pub struct Upstream {
     pub stream: BackendStream,
-    /// The pool key of its destination (address, TLS profile id).
-    pub key: (SocketAddr, u32),
+    /// The pool key of its destination.
+    pub key: PoolKey,
     /// True when the connection came from the pool (it may have gone stale).
     pub reused: bool,
 }
 
 pub struct Pool {
-    idle: RefCell<HashMap<(SocketAddr, u32), Vec<Idle>>>,
+    idle: RefCell<HashMap<PoolKey, Vec<Idle>>>,
+    /// HTTP/2 sessions by destination.
+    sessions: RefCell<HashMap<PoolKey, h2::client::SendRequest<bytes::Bytes>>>,
     settings: PoolSettings,
+    /// Bounds for parsing request heads written to HTTP/2 calls.
+    limits: crate::http::v1::request::HeadLimits,
 }
 
 impl Pool {
-    pub fn new(settings: PoolSettings) -> Pool {
+    pub fn new(settings: PoolSettings, limits: crate::http::v1::request::HeadLimits) -> Pool {
         Pool {
             idle: RefCell::new(HashMap::new()),
+            sessions: RefCell::new(HashMap::new()),
             settings,
+            limits,
         }
     }
 
-    /// Takes the most recently returned live connection to `dest`, if any.
+    /// Takes the most recently returned live connection to `dest`, if any (for an
+    /// HTTP/2 backend: a new call on its session, if there is one).
     pub fn take(&self, dest: &Dest) -> Option<Upstream> {
         let key = dest.key();
+        if dest.h2 {
+            let send = self.sessions.borrow().get(&key)?.clone();
+            return Some(self.call(dest, send, true));
+        }
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(&key)?;
         let now = Instant::now();
         while let Some(c) = list.pop() {
             if now.duration_since(c.since) <= self.settings.idle_timeout {
                 return Some(Upstream {
-                    stream: c.stream,
+                    stream: BackendStream::Conn(c.stream),
                     key,
                     reused: true,
                 });
@@ -68,6 +79,9 @@ impl Pool {
 
     /// Returns a connection whose last exchange completed cleanly.
     pub fn put(&self, up: Upstream) {
+        let BackendStream::Conn(stream) = up.stream else {
+            return; // an HTTP/2 call: its session stays in `sessions`
+        };
         if self.settings.max_idle_per_backend == 0 || up.key.1 == DYNAMIC {
             return; // pooling disabled (or a one-off TLS profile): dropping closes it
         }
@@ -80,44 +94,70 @@ impl Pool {
             list.remove(0);
         }
         list.push(Idle {
-            stream: up.stream,
+            stream,
             since: Instant::now(),
         });
     }
 
     /// Opens a new connection (and runs the TLS handshake of an https backend), all
     /// within `timeout`.
+    /// For an HTTP/2 backend: a new session (replacing a broken one), and a call on it.
     pub async fn connect(&self, dest: &Dest, timeout: Duration) -> Result<Upstream, ConnectError> {
-        match monoio::time::timeout(timeout, open(dest)).await {
-            Ok(Ok(stream)) => Ok(Upstream {
-                stream,
+        let conn = match monoio::time::timeout(timeout, open(dest)).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(ConnectError::Timeout),
+        };
+        if !dest.h2 {
+            return Ok(Upstream {
+                stream: BackendStream::Conn(conn),
                 key: dest.key(),
                 reused: false,
-            }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(ConnectError::Timeout),
+            });
+        }
+        let send = match monoio::time::timeout(timeout, crate::h2::client::handshake(conn)).await {
+            Ok(Ok(send)) => send,
+            Ok(Err(e)) => return Err(ConnectError::Io(e)),
+            Err(_) => return Err(ConnectError::Timeout),
+        };
+        self.sessions.borrow_mut().insert(dest.key(), send.clone());
+        Ok(self.call(dest, send, false))
+    }
+
+    fn call(
+        &self,
+        dest: &Dest,
+        send: h2::client::SendRequest<bytes::Bytes>,
+        reused: bool,
+    ) -> Upstream {
+        let call = crate::h2::client::H2Call::new(send, dest.tls.is_some(), self.limits);
+        Upstream {
+            stream: BackendStream::H2(Box::new(crate::h2::rent::Rent(call))),
+            key: dest.key(),
+            reused,
         }
     }
 
     /// Closes every idle connection (shutdown).
     pub fn clear(&self) {
         self.idle.borrow_mut().clear();
+        self.sessions.borrow_mut().clear();
     }
 }
 
-async fn open(dest: &Dest) -> Result<BackendStream, ConnectError> {
+async fn open(dest: &Dest) -> Result<BackendConn, ConnectError> {
     let tcp = TcpStream::connect_addr(dest.addr)
         .await
         .map_err(ConnectError::Io)?;
     let _ = tcp.set_nodelay(true);
     let Some(profile) = &dest.tls else {
-        return Ok(BackendStream::Plain(tcp));
+        return Ok(BackendConn::Plain(tcp));
     };
     let conn = rustls::ClientConnection::new(profile.config.clone(), profile.server_name.clone())
         .map_err(|e| ConnectError::Tls(io::Error::other(e)))?;
     let mut tls = Box::new(TlsStream::new(tcp, conn));
     tls.handshake().await.map_err(ConnectError::Tls)?;
-    Ok(BackendStream::Tls(tls))
+    Ok(BackendConn::Tls(tls))
 }
 
 #[derive(Debug)]

@@ -23,16 +23,25 @@ use crate::tls::certs::read_chain;
 pub struct Dest {
     pub addr: SocketAddr,
     pub tls: Option<Arc<TlsProfile>>,
+    /// HTTP/2 (`protocol: h2` with TLS, `h2c` without): one multiplexed session.
+    pub h2: bool,
 }
+
+/// Connections are pooled (HTTP/1.1) or shared (HTTP/2) per destination.
+pub type PoolKey = (SocketAddr, u32, bool);
 
 impl Dest {
     pub fn plain(addr: SocketAddr) -> Dest {
-        Dest { addr, tls: None }
+        Dest {
+            addr,
+            tls: None,
+            h2: false,
+        }
     }
 
-    /// The pool key: the address and the profile's id (0: plain).
-    pub fn key(&self) -> (SocketAddr, u32) {
-        (self.addr, self.tls.as_ref().map_or(0, |t| t.id))
+    /// The pool key: the address, the profile's id (0: plain) and the protocol.
+    pub fn key(&self) -> PoolKey {
+        (self.addr, self.tls.as_ref().map_or(0, |t| t.id), self.h2)
     }
 }
 
@@ -54,6 +63,7 @@ pub fn profile(
     id: u32,
     host: &str,
     settings: Option<&BackendTls>,
+    h2: bool,
 ) -> Result<TlsProfile, (&'static str, String)> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -94,7 +104,11 @@ pub fn profile(
         }
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![if h2 {
+        b"h2".to_vec()
+    } else {
+        b"http/1.1".to_vec()
+    }];
     let name = settings.and_then(|s| s.sni.as_deref()).unwrap_or(host);
     let server_name = ServerName::try_from(name.to_string())
         .map_err(|_| ("sni", format!("`{name}` is not a host name or IP address")))?;
@@ -111,7 +125,11 @@ pub fn profile(
 pub fn dynamic(host: &str) -> Option<Arc<TlsProfile>> {
     static DEFAULT: std::sync::OnceLock<Option<Arc<ClientConfig>>> = std::sync::OnceLock::new();
     let config = DEFAULT
-        .get_or_init(|| profile(DYNAMIC, "localhost", None).ok().map(|p| p.config))
+        .get_or_init(|| {
+            profile(DYNAMIC, "localhost", None, false)
+                .ok()
+                .map(|p| p.config)
+        })
         .clone()?;
     let server_name = ServerName::try_from(host.to_string()).ok()?;
     Some(Arc::new(TlsProfile {

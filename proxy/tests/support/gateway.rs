@@ -118,6 +118,18 @@ impl Gateway {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// Waits up to 5 s for a log line containing `needle` (stderr is read by a thread).
+    pub fn log_shows(&self, needle: &str) -> bool {
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if self.log_text().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).

@@ -12,6 +12,7 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use super::yes;
 use crate::config::de_error::HINT_SEPARATOR;
 use crate::config::named_values::SecretSource;
+use crate::config::size::ByteSize;
 
 pub const DEFAULT_GATEWAY_NAME: &str = "tollgate";
 /// APIM's self-hosted gateway listens on 8080 for HTTP.
@@ -46,6 +47,7 @@ pub struct Gateway {
     pub listen: Listen,
     pub admin: Option<Admin>,
     pub tls: Option<Tls>,
+    pub http2: Http2,
     pub limits: Limits,
     pub timeouts: Timeouts,
     pub forwarded: Forwarded,
@@ -61,6 +63,7 @@ impl Default for Gateway {
             listen: Listen::default(),
             admin: None,
             tls: None,
+            http2: Http2::default(),
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             forwarded: Forwarded::default(),
@@ -305,6 +308,40 @@ impl Default for Forwarded {
             x_forwarded_proto: yes(),
             x_forwarded_host: yes(),
             preserve_host: false,
+        }
+    }
+}
+
+/// HTTP/2 from clients: over TLS by ALPN, and cleartext with prior knowledge (h2c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Http2 {
+    /// Offer `h2` in the TLS handshake (ALPN).
+    pub enabled: bool,
+    /// Accept HTTP/2 with prior knowledge on the plain listener.
+    pub h2c: bool,
+    pub max_concurrent_streams: u32,
+    /// Flow-control window of each stream (the connection's is 4 times it).
+    pub initial_window_size: ByteSize,
+    /// Response bytes buffered per stream before the sender waits for the client.
+    pub max_send_buffer: ByteSize,
+    /// Streams a client may open and reset before they are accepted (rapid reset).
+    pub max_pending_resets: u32,
+    /// Streams the gateway may reset because of client errors before it closes the
+    /// connection.
+    pub max_local_resets: u32,
+}
+
+impl Default for Http2 {
+    fn default() -> Self {
+        Http2 {
+            enabled: true,
+            h2c: false,
+            max_concurrent_streams: 100,
+            initial_window_size: ByteSize(256 * 1024),
+            max_send_buffer: ByteSize(256 * 1024),
+            max_pending_resets: 20,
+            max_local_resets: 1024,
         }
     }
 }

@@ -259,7 +259,6 @@ fn unsupported_features_are_loud() {
     let errs = errors(yaml);
     let expect = [
         ("gateway.admin", "a later issue"),
-        ("backends.b.protocol", "issue 6"),
         ("backends.b.circuit-breaker", "a later issue"),
         ("backends.b.health-check", "a later issue"),
         ("apis[0].openapi", "a later issue"),

@@ -113,6 +113,7 @@ gateway:
   shards: 2
   listen: { http: "127.0.0.1:8080", https: "127.0.0.1:8443" }
   admin: { listen: "127.0.0.1:8090", token: { value: t } }
+  http2: { enabled: true, h2c: false, max-concurrent-streams: 100, initial-window-size: 256KiB, max-send-buffer: 256KiB, max-pending-resets: 20, max-local-resets: 1024 }
   tls:
     certificates: [ { hostnames: [a.example], cert: c.pem, key: c.key, ocsp: o.der, default: true } ]
     client-certificates: { mode: optional, ca: ca.pem, crl: ca.crl }
