@@ -274,7 +274,7 @@ fn run(args: RunArgs) -> ExitCode {
             "Run `tollgate run --config gateway.yaml` to serve your own APIs (see examples/)."
         );
     }
-    wait_for_signal();
+    wait_for_signal(&gateway);
     tollgate::info!("shutting down: draining connections");
     gateway.shutdown();
     gateway.join();
@@ -282,11 +282,18 @@ fn run(args: RunArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn wait_for_signal() {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+/// Until SIGTERM or SIGINT; SIGHUP reloads the TLS certificate files.
+fn wait_for_signal(gateway: &runtime::Gateway) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
         Ok(mut signals) => {
-            signals.forever().next();
+            for signal in signals.forever() {
+                if signal != SIGHUP {
+                    break;
+                }
+                tollgate::info!("SIGHUP: reloading the TLS certificates");
+                gateway.reload_tls();
+            }
         }
         Err(e) => {
             tollgate::error!("cannot install signal handlers: {e}; stop with SIGKILL");

@@ -17,10 +17,22 @@ struct Counting;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    /// Set on a test client thread whose own allocations are not the gateway's (the
+    /// rustls client of the TLS measurement).
+    static NOT_COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn count() {
+    if !NOT_COUNTED.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: delegates every call to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as ours, forwarded.
         unsafe { System.alloc(layout) }
     }
@@ -29,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as ours, forwarded.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -246,4 +258,92 @@ fn steady_state_validate_jwt_with_subscription_allocates_nothing() {
         "products: [ { id: p, apis: [a] } ]\nsubscriptions: [ { id: s, scope: product/p, primary-key: { value: alloc-key-0123456789 } } ]\n",
         &format!("Ocp-Apim-Subscription-Key: alloc-key-0123456789\r\nAuthorization: Bearer {token}\r\n"),
     );
+}
+
+/// TLS 1.3 keep-alive requests: rustls' buffered API allocates for every record it
+/// encrypts or decrypts, so the TLS path is not allocation-free. This measures what it
+/// costs (printed) and bounds it, so a regression shows.
+#[test]
+fn steady_state_tls_allocations_are_bounded() {
+    use rustls::pki_types::pem::PemObject;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let backend = start_backend();
+    let fixture = |n: &str| format!("{}/tests/fixtures/tls/{n}", env!("CARGO_MANIFEST_DIR"));
+    let yaml = format!(
+        "gateway:\n  tls:\n    certificates: [ {{ hostnames: [localhost], cert: {}, key: {} }} ]\n    watch-interval: 0s\napis:\n  - id: a\n    path: a\n    service-url: http://{backend}\n    subscription-required: false\n    operations:\n      - {{ id: g, method: GET, url-template: \"/*\" }}\n",
+        fixture("default.pem"),
+        fixture("default.key")
+    );
+    let loaded = tollgate_core::config::load_str(&yaml, Path::new("alloc.yaml")).unwrap();
+    let snapshot = Arc::new(tollgate::snapshot::Snapshot::build(&loaded).unwrap());
+    let listen = tollgate::runtime::Listen {
+        http: None,
+        https: Some("127.0.0.1:0".parse().unwrap()),
+    };
+    let gw = tollgate::runtime::start_listening(
+        snapshot,
+        listen,
+        1,
+        tollgate::runtime::DriverChoice::Force(tollgate::runtime::Driver::IoUring),
+    )
+    .unwrap();
+    let addr = gw.https_addr.unwrap();
+    let per_request = std::thread::spawn(move || {
+        NOT_COUNTED.with(|c| c.set(true));
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from_pem_file(fixture("gw-ca.pem")).unwrap())
+            .unwrap();
+        let config = Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        );
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(config, name).unwrap();
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        let req = b"GET /a/items/1 HTTP/1.1\r\nHost: gw\r\nUser-Agent: alloc-test\r\n\r\n";
+        let mut buf = [0u8; 4096];
+        let mut one = |tls: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>| {
+            tls.write_all(req).unwrap();
+            let mut have = 0;
+            while have < RESPONSE.len() {
+                let n = tls.read(&mut buf[have..]).unwrap();
+                assert!(n > 0);
+                have += n;
+            }
+            assert!(buf.starts_with(b"HTTP/1.1 200"));
+        };
+        for _ in 0..2000 {
+            one(&mut tls);
+        }
+        const N: u64 = 5000;
+        let mut least = u64::MAX;
+        for _ in 0..3 {
+            let before = ALLOCS.load(Ordering::SeqCst);
+            for _ in 0..N {
+                one(&mut tls);
+            }
+            least = least.min(ALLOCS.load(Ordering::SeqCst) - before);
+        }
+        least as f64 / N as f64
+    })
+    .join()
+    .unwrap();
+    eprintln!(
+        "io_uring, TLS 1.3 keep-alive: {per_request:.2} heap allocations per proxied request"
+    );
+    assert!(
+        per_request <= 2.5,
+        "TLS path allocations per request grew: {per_request:.2}"
+    );
+    gw.shutdown();
+    gw.join();
 }

@@ -395,3 +395,50 @@ fn websocket_over_tls_echoes_both_ways() {
         assert_eq!(got, msg);
     }
 }
+
+#[test]
+fn sighup_reloads_the_certificates() {
+    let backend = Backend::start(Reply::Normal);
+    let dir = support::gateway::temp_dir("hup");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::copy(fixture("default.pem"), &cert).unwrap();
+    std::fs::copy(fixture("default.key"), &key).unwrap();
+    // No watching: only SIGHUP reloads.
+    let block = format!(
+        "    watch-interval: 0s\n    certificates:\n      - {{ hostnames: [localhost], cert: {}, key: {} }}\n",
+        cert.display(),
+        key.display()
+    );
+    let gw = Gateway::start_tls(&tls_yaml(backend.addr, &block), 2);
+    let addr = gw.tls_addr.unwrap();
+    let fresh = || {
+        let mut c = (*tls::config(&Options::default())).clone();
+        c.resumption = rustls::client::Resumption::disabled();
+        Arc::new(c)
+    };
+    assert_eq!(
+        tls::server_cn(&tls::connect(addr, "localhost", &fresh()).unwrap()),
+        "localhost"
+    );
+    std::fs::copy(fixture("default2.pem"), &cert).unwrap();
+    std::fs::copy(fixture("default2.key"), &key).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        tls::server_cn(&tls::connect(addr, "localhost", &fresh()).unwrap()),
+        "localhost",
+        "not watched: unchanged until asked"
+    );
+    // SAFETY: kill(2) with a pid we spawned and still own.
+    unsafe {
+        libc::kill(gw.child.id() as i32, libc::SIGHUP);
+    }
+    assert!(
+        gw.log_shows("TLS certificates reloaded"),
+        "{}",
+        gw.log_text()
+    );
+    assert_eq!(
+        tls::server_cn(&tls::connect(addr, "localhost", &fresh()).unwrap()),
+        "localhost-2"
+    );
+}

@@ -23,6 +23,8 @@ pub struct Gateway {
     pub https_addr: Option<SocketAddr>,
     pub shards: usize,
     shutdown: Arc<AtomicBool>,
+    /// Asks the certificate watcher to reload now.
+    tls_reload: Option<crate::tls::watch::Reload>,
     /// Duplicates of the shards' listening sockets, kept so `shutdown` can wake the
     /// accepts without racing the shards closing their own descriptors.
     listener_fds: Vec<OwnedFd>,
@@ -113,9 +115,7 @@ pub fn start_listening(
     let (http_listeners, http_addr) = bind(listen.http, shards)?;
     let https = listen.https.filter(|_| snapshot.tls.is_some());
     let (https_listeners, https_addr) = bind(https, shards)?;
-    if let Some(tls) = &snapshot.tls {
-        crate::tls::watch::start(tls);
-    }
+    let tls_reload = snapshot.tls.as_deref().and_then(crate::tls::watch::start);
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut links = crate::jwks::start(
         snapshot.jwt_fetch_urls.clone(),
@@ -159,6 +159,7 @@ pub fn start_listening(
         http_addr,
         https_addr,
         shards,
+        tls_reload,
         shutdown,
         listener_fds,
         threads,
@@ -226,6 +227,13 @@ fn shard_main(
 }
 
 impl Gateway {
+    /// Loads the TLS certificate files again (SIGHUP); open connections keep theirs.
+    pub fn reload_tls(&self) {
+        if let Some(r) = &self.tls_reload {
+            let _ = r.try_send(());
+        }
+    }
+
     /// Stops accepting on every shard and lets them drain. Returns at once.
     pub fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Relaxed);

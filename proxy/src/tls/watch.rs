@@ -1,8 +1,9 @@
-//! Reloads the server certificates when their files change, without a restart and
-//! without touching open connections: a control thread compares the files' size and
-//! modification time every `gateway.tls.watch-interval` and, on a change, loads the
-//! whole set again. A set that fails to load (a half-copied key, a mismatch) is logged
-//! and the previous certificates stay in service; the next change is tried again.
+//! Reloads the server certificates when their files change or on SIGHUP, without a
+//! restart and without touching open connections: a control thread compares the files'
+//! size and modification time every `gateway.tls.watch-interval` and, on a change or a
+//! reload request, loads the whole set again. A set that fails to load (a half-copied
+//! key, a mismatch) is logged and the previous certificates stay in service; the next
+//! change is tried again.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,23 +25,35 @@ fn stamp(paths: &[PathBuf]) -> Stamp {
         .collect()
 }
 
-/// Starts the watcher thread (nothing when the interval is 0).
-pub fn start(tls: &ServerTls) {
-    if tls.watch_interval.is_zero() {
-        return;
-    }
+/// Asks the watcher to load the certificates again now (SIGHUP).
+pub type Reload = crossbeam_channel::Sender<()>;
+
+/// Starts the watcher thread. With a zero interval it only reloads on request.
+pub fn start(tls: &ServerTls) -> Option<Reload> {
     let entries = tls.certificates.clone();
     let resolver = Arc::clone(&tls.resolver);
     let interval = tls.watch_interval;
     let paths = files(&entries);
+    let (tx, rx) = crossbeam_channel::bounded::<()>(1);
     let spawned = std::thread::Builder::new()
         .name("tollgate-tls-watch".into())
         .spawn(move || {
             let mut last = stamp(&paths);
             loop {
-                std::thread::sleep(interval);
+                let asked = if interval.is_zero() {
+                    match rx.recv() {
+                        Ok(()) => true,
+                        Err(_) => return,
+                    }
+                } else {
+                    match rx.recv_timeout(interval) {
+                        Ok(()) => true,
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => false,
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+                    }
+                };
                 let now = stamp(&paths);
-                if now == last {
+                if now == last && !asked {
                     continue;
                 }
                 last = now;
@@ -55,8 +68,12 @@ pub fn start(tls: &ServerTls) {
                 }
             }
         });
-    if let Err(e) = spawned {
-        crate::error!("cannot watch the TLS certificate files: {e}");
+    match spawned {
+        Ok(_) => Some(tx),
+        Err(e) => {
+            crate::error!("cannot watch the TLS certificate files: {e}");
+            None
+        }
     }
 }
 
