@@ -442,3 +442,31 @@ fn sighup_reloads_the_certificates() {
         "localhost-2"
     );
 }
+
+#[test]
+fn ocsp_response_is_stapled() {
+    let backend = Backend::start(Reply::Normal);
+    let f = |n: &str| fixture(n).display().to_string();
+    let block = format!(
+        "    certificates:\n      - {{ hostnames: [localhost], cert: {}, key: {}, ocsp: {} }}\n",
+        f("default.pem"),
+        f("default.key"),
+        f("default.ocsp")
+    );
+    let gw = Gateway::start_tls(&tls_yaml(backend.addr, &block), 1);
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-status",
+            "-servername",
+            "localhost",
+            "-connect",
+        ])
+        .arg(gw.tls_addr.unwrap().to_string())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("OCSP Response Status: successful"), "{text}");
+    assert!(text.contains("Cert Status: good"), "{text}");
+}
