@@ -1,9 +1,13 @@
 # Shared by the side-by-side benchmarks (source it): setup, CPU accounting, one measured
 # wrk run per proxy and round.
 #
-#   bench_setup                    results folder, nginx/haproxy/wrk (apt if missing),
-#                                  NGINX / HAPROXY paths, release build of tollgate
-#                                  (none with SKIP_TOLLGATE=1, for scripts that honour it)
+#   bench_setup [CMD=PACKAGE...]   results folder, nginx/haproxy/wrk and any CMD given
+#                                  (apt if missing), NGINX / HAPROXY paths, release build
+#                                  of tollgate (none with SKIP_TOLLGATE=1, for scripts
+#                                  that honour it)
+#   bench_cert DIR                 a self-signed ECDSA P-256 certificate for localhost /
+#                                  127.0.0.1 (2 days): DIR/cert.pem, DIR/key.pem and
+#                                  DIR/haproxy.pem (both, for HAProxy's crt)
 #   cpu_ticks PID                  utime+stime of PID and its children, in clock ticks
 #   measure CSV PROXY ROUND PID URL [wrk args...]
 #                                  warm up 1 s, then DURATION s with CONNS connections on
@@ -16,6 +20,10 @@ bench_setup() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
   command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
   command -v wrk >/dev/null || need+=(wrk)
+  local tool
+  for tool in "$@"; do
+    command -v "${tool%%=*}" >/dev/null || need+=("${tool#*=}")
+  done
   if [ ${#need[@]} -gt 0 ]; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
@@ -26,6 +34,13 @@ bench_setup() {
   [ "${SKIP_TOLLGATE:-0}" = 1 ] || cargo build --release -q -p tollgate
   TOLLGATE=target/release/tollgate
   HZ=$(getconf CLK_TCK)
+}
+
+bench_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null
+  cat "$1/cert.pem" "$1/key.pem" > "$1/haproxy.pem"
 }
 
 cpu_ticks() {

@@ -50,10 +50,7 @@ busy=$(ss -Hltn "( sport = :18080 or sport = :18091 or sport = :18092 or sport =
 [ -z "$busy" ] || { echo "ports of this benchmark in use:"; echo "$busy"; exit 1; }
 
 # The server certificate and the one key pair all proxies use.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
-cat "$WORK/cert.pem" "$WORK/key.pem" > "$WORK/haproxy.pem"
+bench_cert "$WORK"
 
 # The client-side handshake counter (and session dropper) preloaded into wrk.
 cat > "$WORK/tlscount.c" <<'C'
