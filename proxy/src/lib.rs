@@ -18,7 +18,7 @@ pub mod http;
 pub mod jwks;
 pub mod limits;
 pub mod log;
-mod rent_enum;
+pub mod rent;
 pub mod runtime;
 pub mod server;
 pub mod snapshot;

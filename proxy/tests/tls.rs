@@ -265,19 +265,12 @@ fn certificates_reload_under_load_without_a_failed_request() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let workers: Vec<_> = (0..2)
         .map(|_| {
-            let (stop, failures, done, seen, cfg) = (
-                stop.clone(),
-                failures.clone(),
-                done.clone(),
-                seen.clone(),
-                cfg.clone(),
-            );
+            let (stop, failures, done, seen) =
+                (stop.clone(), failures.clone(), done.clone(), seen.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     // New connections (full handshakes, no resumption: fresh configs).
-                    let mut fresh = (*cfg).clone();
-                    fresh.resumption = rustls::client::Resumption::disabled();
-                    let fresh = Arc::new(fresh);
+                    let fresh = tls::no_resume(&Options::default());
                     match tls::connect(addr, "localhost", &fresh) {
                         Ok(mut c) => {
                             let cn = tls::server_cn(&c);
@@ -411,11 +404,7 @@ fn sighup_reloads_the_certificates() {
     );
     let gw = Gateway::start_tls(&tls_yaml(backend.addr, &block), 2);
     let addr = gw.tls_addr.unwrap();
-    let fresh = || {
-        let mut c = (*tls::config(&Options::default())).clone();
-        c.resumption = rustls::client::Resumption::disabled();
-        Arc::new(c)
-    };
+    let fresh = || tls::no_resume(&Options::default());
     assert_eq!(
         tls::server_cn(&tls::connect(addr, "localhost", &fresh()).unwrap()),
         "localhost"

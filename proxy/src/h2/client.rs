@@ -13,8 +13,8 @@ use h2::client::{ResponseFuture, SendRequest};
 use super::bridge::{Framing, FromH1, ToH1};
 use super::chunks::Decoder;
 use super::convert::{body_of, h1_request_to_h2, response_to_h1};
-use super::rent::{ByteIo, Rent};
 use crate::http::v1::request::{parse_request, BodyFraming, HeadError, HeadLimits};
+use crate::rent::{ByteIo, Rent};
 
 /// Starts an HTTP/2 session over `io` (already connected, TLS done) and spawns the
 /// task that drives it; the session ends when the backend closes it or when every
@@ -146,13 +146,14 @@ impl ByteIo for H2Call {
         self.read_into(out, room).await
     }
 
-    async fn write_bytes(&mut self, data: &[u8]) -> io::Result<()> {
-        self.write_bytes(data).await
+    async fn write_from(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_bytes(data).await.map(|()| data.len())
     }
 
-    fn finish(&mut self) {
+    async fn close(&mut self) -> io::Result<()> {
         if let Writing::Body(b) = &mut self.writing {
             b.finish();
         }
+        Ok(())
     }
 }

@@ -15,7 +15,6 @@ pub mod client;
 pub mod convert;
 pub mod grpc;
 mod prefixed;
-pub mod rent;
 pub mod server;
 
 pub use prefixed::Prefixed;

@@ -22,8 +22,8 @@ use super::chunks::Decoder;
 use super::convert::{body_of, h1_response_to_h2, request_to_h1};
 use super::grpc;
 use super::prefixed::Prefixed;
-use super::rent::{ByteIo, Rent};
 use crate::http::v1::response::{parse_response, HeadError, ResponseFraming};
+use crate::rent::{ByteIo, Rent};
 use crate::server::stream::ClientConn;
 use crate::server::Shard;
 use crate::tls::SessionInfo;
@@ -327,11 +327,12 @@ impl ByteIo for H2Stream {
         self.reader.read(out, room).await
     }
 
-    async fn write_bytes(&mut self, data: &[u8]) -> io::Result<()> {
-        self.write_bytes(data).await
+    async fn write_from(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_bytes(data).await.map(|()| data.len())
     }
 
-    fn finish(&mut self) {
+    async fn close(&mut self) -> io::Result<()> {
         self.finish();
+        Ok(())
     }
 }

@@ -100,9 +100,9 @@ pub async fn serve_tls(
             return;
         }
     };
-    let mut t = Box::new(crate::tls::TlsStream::new(stream, conn));
+    let mut t = Box::new(crate::rent::Rent(crate::tls::TlsStream::new(stream, conn)));
     let limit = shard.snapshot.timeouts.client_header;
-    match monoio::time::timeout(limit, t.handshake()).await {
+    match monoio::time::timeout(limit, t.0.handshake()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             crate::debug!("TLS handshake with {peer} failed: {e}");
@@ -115,8 +115,8 @@ pub async fn serve_tls(
             return;
         }
     }
-    let session = session_info(&t, &tls);
-    let h2 = t.conn().alpn_protocol() == Some(b"h2");
+    let session = session_info(&t.0, &tls);
+    let h2 = t.0.conn().alpn_protocol() == Some(b"h2");
     let stream = ClientConn::Tls(t);
     if h2 {
         crate::h2::server::serve(shard.clone(), stream, Vec::new(), peer, Rc::new(session)).await;

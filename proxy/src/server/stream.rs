@@ -41,4 +41,4 @@ impl ClientStream {
     }
 }
 
-crate::rent_enum::rent_enum!(ClientStream { Conn, H2 });
+crate::rent::rent_enum!(ClientStream { Conn, H2 });

@@ -13,10 +13,11 @@ use monoio::BufResult;
 use rustls::{ConnectionCommon, SideData};
 
 use super::TlsStream;
+use crate::rent::Rent;
 
 pub enum MaybeTls<C> {
     Plain(TcpStream),
-    Tls(Box<TlsStream<C>>),
+    Tls(Box<Rent<TlsStream<C>>>),
 }
 
 impl<C, SD> MaybeTls<C>
@@ -27,7 +28,7 @@ where
     pub fn tcp(&self) -> &TcpStream {
         match self {
             MaybeTls::Plain(s) => s,
-            MaybeTls::Tls(t) => t.tcp(),
+            MaybeTls::Tls(t) => t.0.tcp(),
         }
     }
 
@@ -35,7 +36,7 @@ where
     pub fn has_buffered(&self) -> bool {
         match self {
             MaybeTls::Plain(_) => false,
-            MaybeTls::Tls(t) => t.has_buffered(),
+            MaybeTls::Tls(t) => t.0.has_buffered(),
         }
     }
 

@@ -12,12 +12,12 @@
 use std::io::{self, Read as _, Write as _};
 use std::ops::{Deref, DerefMut};
 
-use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut, RawBuf};
+use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 use monoio::net::TcpStream;
-use monoio::BufResult;
 use rustls::{ConnectionCommon, SideData};
 
+use crate::rent::ByteIo;
 use crate::server::io::{consume, write_all};
 
 /// Ciphertext read from the socket at once: one maximum TLS record and its header.
@@ -183,68 +183,24 @@ where
     }
 }
 
-impl<C, SD> AsyncReadRent for TlsStream<C>
+impl<C, SD> ByteIo for TlsStream<C>
 where
     C: DerefMut + Deref<Target = ConnectionCommon<SD>>,
     SD: SideData,
 {
-    async fn read<T: IoBufMut>(&mut self, mut buf: T) -> BufResult<usize, T> {
-        // monoio's contract (as its sockets use it): write at `write_ptr()`, at most
-        // `bytes_total()` bytes, then report the count with `set_init`.
-        let room = buf.bytes_total();
-        let out = buf.write_ptr();
-        match self.read_plain(out, room).await {
-            Ok(n) => {
-                // SAFETY: `read_plain` initialised `n` bytes from `write_ptr()`.
-                unsafe { buf.set_init(n) };
-                (Ok(n), buf)
-            }
-            Err(e) => (Err(e), buf),
-        }
+    async fn read_into(&mut self, out: *mut u8, room: usize) -> io::Result<usize> {
+        self.read_plain(out, room).await
     }
 
-    async fn readv<T: IoVecBufMut>(&mut self, mut buf: T) -> BufResult<usize, T> {
-        // SAFETY: the raw buffer borrows `buf`'s first iovec, which `buf` keeps alive
-        // for the whole call.
-        let n = match unsafe { RawBuf::new_from_iovec_mut(&mut buf) } {
-            Some(raw) => self.read(raw).await.0,
-            None => Ok(0),
-        };
-        if let Ok(n) = n {
-            // SAFETY: `n` bytes were written into the first iovec.
-            unsafe { buf.set_init(n) };
-        }
-        (n, buf)
-    }
-}
-
-impl<C, SD> AsyncWriteRent for TlsStream<C>
-where
-    C: DerefMut + Deref<Target = ConnectionCommon<SD>>,
-    SD: SideData,
-{
-    async fn write<T: IoBuf>(&mut self, buf: T) -> BufResult<usize, T> {
-        // SAFETY: `read_ptr()` points at `bytes_init()` initialised bytes of `buf`,
-        // which we own for the whole call.
-        let data = unsafe { std::slice::from_raw_parts(buf.read_ptr(), buf.bytes_init()) };
-        let res = self.write_plain(data).await;
-        (res, buf)
+    async fn write_from(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_plain(data).await
     }
 
-    async fn writev<T: IoVecBuf>(&mut self, buf: T) -> BufResult<usize, T> {
-        // SAFETY: the raw buffer borrows `buf`'s first iovec, alive for the call.
-        let n = match unsafe { RawBuf::new_from_iovec(&buf) } {
-            Some(raw) => self.write(raw).await.0,
-            None => Ok(0),
-        };
-        (n, buf)
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
+    async fn flush_out(&mut self) -> io::Result<()> {
         self.flush_tls().await
     }
 
-    async fn shutdown(&mut self) -> io::Result<()> {
+    async fn close(&mut self) -> io::Result<()> {
         self.conn.send_close_notify();
         self.flush_tls().await?;
         self.tcp.shutdown().await

@@ -132,7 +132,7 @@ impl Pool {
     ) -> Upstream {
         let call = crate::h2::client::H2Call::new(send, dest.tls.is_some(), self.limits);
         Upstream {
-            stream: BackendStream::H2(Box::new(crate::h2::rent::Rent(call))),
+            stream: BackendStream::H2(Box::new(crate::rent::Rent(call))),
             key: dest.key(),
             reused,
         }
@@ -155,8 +155,8 @@ async fn open(dest: &Dest) -> Result<BackendConn, ConnectError> {
     };
     let conn = rustls::ClientConnection::new(profile.config.clone(), profile.server_name.clone())
         .map_err(|e| ConnectError::Tls(io::Error::other(e)))?;
-    let mut tls = Box::new(TlsStream::new(tcp, conn));
-    tls.handshake().await.map_err(ConnectError::Tls)?;
+    let mut tls = Box::new(crate::rent::Rent(TlsStream::new(tcp, conn)));
+    tls.0.handshake().await.map_err(ConnectError::Tls)?;
     Ok(BackendConn::Tls(tls))
 }
 

@@ -31,4 +31,4 @@ impl BackendStream {
     }
 }
 
-crate::rent_enum::rent_enum!(BackendStream { Conn, H2 });
+crate::rent::rent_enum!(BackendStream { Conn, H2 });

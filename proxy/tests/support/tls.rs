@@ -68,6 +68,14 @@ pub fn config(opts: &Options) -> Arc<ClientConfig> {
 
 pub type Tls = StreamOwned<ClientConnection, TcpStream>;
 
+/// `config(opts)` without session resumption: every connection is a full handshake
+/// (and sees the certificate served now).
+pub fn no_resume(opts: &Options) -> Arc<ClientConfig> {
+    let mut c = (*config(opts)).clone();
+    c.resumption = rustls::client::Resumption::disabled();
+    Arc::new(c)
+}
+
 /// Connects and completes the handshake (`Err`: the handshake failed).
 pub fn connect(addr: SocketAddr, sni: &str, config: &Arc<ClientConfig>) -> std::io::Result<Tls> {
     let name = ServerName::try_from(sni.to_string()).unwrap();
@@ -107,56 +115,10 @@ pub fn connect_unverified(addr: SocketAddr, sni: &str) -> Tls {
         .with_safe_default_protocol_versions()
         .unwrap()
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+        .with_custom_certificate_verifier(Arc::new(tollgate::upstream::tls::NoVerification(
+            provider,
+        )))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     connect(addr, sni, &Arc::new(config)).unwrap()
-}
-
-#[derive(Debug)]
-struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }

@@ -1,5 +1,6 @@
-//! monoio's owned-buffer I/O traits over the bridge's byte-oriented streams, written
-//! once for both sides (`server::ServerStream`, `client::ClientCall`).
+//! monoio's owned-buffer I/O traits, written once: [`Rent`] gives them to any
+//! [`ByteIo`] stream (the TLS stream, the HTTP/2 bridge's streams), and `rent_enum!` to
+//! an enum of streams by delegation (`ClientStream`, `BackendStream`).
 
 use std::io;
 
@@ -7,17 +8,20 @@ use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut, RawBuf};
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 use monoio::BufResult;
 
-/// A stream of HTTP/1.1 bytes in both directions. (Shards are single-threaded: the
-/// futures need not be `Send`.)
+/// A byte stream that copies in and out of the caller's memory. (Shards are
+/// single-threaded: the futures need not be `Send`.)
 #[allow(async_fn_in_trait)]
 pub trait ByteIo {
     /// Copies up to `room` bytes to `out` (uninitialised memory, written only); 0 at
     /// the end.
     async fn read_into(&mut self, out: *mut u8, room: usize) -> io::Result<usize>;
-    /// Takes all of `data`.
-    async fn write_bytes(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Takes some of `data` (at least one byte unless it fails); how many.
+    async fn write_from(&mut self, data: &[u8]) -> io::Result<usize>;
+    async fn flush_out(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     /// The writer is done (shutdown).
-    fn finish(&mut self);
+    async fn close(&mut self) -> io::Result<()>;
 }
 
 /// [`ByteIo`] as monoio's `AsyncReadRent` + `AsyncWriteRent`.
@@ -54,8 +58,7 @@ impl<T: ByteIo> AsyncWriteRent for Rent<T> {
     async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         // SAFETY: `read_ptr()` points at `bytes_init()` initialised bytes we own.
         let data = unsafe { std::slice::from_raw_parts(buf.read_ptr(), buf.bytes_init()) };
-        let n = data.len();
-        let res = self.0.write_bytes(data).await.map(|()| n);
+        let res = self.0.write_from(data).await;
         (res, buf)
     }
 
@@ -69,11 +72,46 @@ impl<T: ByteIo> AsyncWriteRent for Rent<T> {
     }
 
     async fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.0.flush_out().await
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.0.finish();
-        Ok(())
+        self.0.close().await
     }
 }
+
+/// Implements `AsyncReadRent` and `AsyncWriteRent` for `$ty`, each call going to the
+/// stream of the current variant.
+macro_rules! rent_enum {
+    ($ty:ident { $($variant:ident),+ $(,)? }) => {
+        impl monoio::io::AsyncReadRent for $ty {
+            async fn read<T: monoio::buf::IoBufMut>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
+                match self { $($ty::$variant(s) => s.read(buf).await,)+ }
+            }
+
+            async fn readv<T: monoio::buf::IoVecBufMut>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
+                match self { $($ty::$variant(s) => s.readv(buf).await,)+ }
+            }
+        }
+
+        impl monoio::io::AsyncWriteRent for $ty {
+            async fn write<T: monoio::buf::IoBuf>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
+                match self { $($ty::$variant(s) => s.write(buf).await,)+ }
+            }
+
+            async fn writev<T: monoio::buf::IoVecBuf>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
+                match self { $($ty::$variant(s) => s.writev(buf).await,)+ }
+            }
+
+            async fn flush(&mut self) -> std::io::Result<()> {
+                match self { $($ty::$variant(s) => s.flush().await,)+ }
+            }
+
+            async fn shutdown(&mut self) -> std::io::Result<()> {
+                match self { $($ty::$variant(s) => s.shutdown().await,)+ }
+            }
+        }
+    };
+}
+
+pub(crate) use rent_enum;
