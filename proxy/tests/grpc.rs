@@ -29,8 +29,21 @@ impl Server {
         Self::launch(&[fixture("default.pem"), fixture("default.key")])
     }
 
+    /// Plain, on `port` (a restarted backend).
+    fn start_on(port: u16) -> Server {
+        Self::launch_with(&[], Some(port))
+    }
+
     fn launch(args: &[std::path::PathBuf]) -> Server {
-        let mut child = Command::new(PYTHON)
+        Self::launch_with(args, None)
+    }
+
+    fn launch_with(args: &[std::path::PathBuf], port: Option<u16>) -> Server {
+        let mut cmd = Command::new(PYTHON);
+        if let Some(p) = port {
+            cmd.env("GRPC_PORT", p.to_string());
+        }
+        let mut child = cmd
             .arg(script("server.py"))
             .args(args)
             .stdout(Stdio::piped())
@@ -178,4 +191,21 @@ fn grpc_to_a_tls_backend_over_h2() {
         serde_json::json!(["m0", "m1", "m2"])
     );
     assert_eq!(calls["Fail"]["code"], "NOT_FOUND");
+}
+
+#[test]
+fn a_restarted_backend_gets_a_new_session() {
+    let server = Server::start();
+    let port = server.1;
+    let gw = Gateway::start_tls(&yaml(port, ""), 1);
+    assert_eq!(client(&gw.addr.to_string(), false)["Say"]["code"], "OK");
+    drop(server);
+    let _server = Server::start_on(port);
+    // The old session ended with the old process; the next calls open a new one.
+    let mut calls = client(&gw.addr.to_string(), false);
+    if calls["Say"]["code"] != "OK" {
+        calls = client(&gw.addr.to_string(), false);
+    }
+    assert_eq!(calls["Say"]["code"], "OK", "{calls:?}");
+    assert_eq!(calls["Say2"]["code"], "OK", "{calls:?}");
 }

@@ -190,3 +190,32 @@ fn request_certificate_in_expressions() {
     assert_eq!(r.status, 200);
     assert!(backend.last_head().contains("X-Thumb: none"));
 }
+
+#[test]
+fn a_ca_certificate_sent_along_proves_no_issuer() {
+    // validate-trust off, identity pinned to the client CA's thumbprint: a rogue
+    // certificate sent together with the real (public) CA certificate must not pass.
+    let backend = Backend::start(Reply::Normal);
+    let policy = "<validate-client-certificate validate-trust=\"false\" validate-revocation=\"false\"><identities><identity issuer-certificate-id=\"client-ca\"/></identities></validate-client-certificate>";
+    let gw = gateway(&backend, "optional", policy);
+    let claim = |cert, chain| {
+        let cfg = tls::config(&Options {
+            client_cert: Some(cert),
+            chain,
+            ..Options::default()
+        });
+        let mut conn = tls::connect(gw.tls_addr.unwrap(), "localhost", &cfg).unwrap();
+        tls::get(&mut conn, "/orders/orders/1", "localhost").unwrap()
+    };
+    let forged = claim("rogue", &["client-ca"]);
+    assert_eq!(forged.status, 401);
+    assert_eq!(
+        forged.header("X-Reason").as_deref(),
+        Some("ClientCertificateIdentityMismatch")
+    );
+    assert_eq!(
+        claim("client", &[]).status,
+        200,
+        "really issued by client-ca"
+    );
+}

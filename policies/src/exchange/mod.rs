@@ -149,7 +149,8 @@ pub struct ClientCertInfo<'a> {
     pub trusted: bool,
     /// Listed in the configured CRL.
     pub revoked: bool,
-    /// Thumbprint of the CA certificate that issued it, when known.
+    /// Thumbprint of the CA certificate that issued it, when the chain was verified and
+    /// the issuer is in the client CA bundle; empty otherwise.
     pub issuer_thumbprint: &'a str,
 }
 

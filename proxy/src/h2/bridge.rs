@@ -183,14 +183,27 @@ impl FromH1 {
     }
 }
 
+/// How long a peer may grant no flow-control credit before the stream is given up:
+/// a client that never sends WINDOW_UPDATE must not pin a task and a backend
+/// connection forever.
+pub const SEND_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Sends `data` as the peer's flow-control window allows; `end` closes the stream.
 pub async fn send_all(send: &mut SendStream<Bytes>, mut data: Bytes, end: bool) -> io::Result<()> {
     while !data.is_empty() {
         send.reserve_capacity(data.len());
-        let granted = match poll_fn(|cx| send.poll_capacity(cx)).await {
-            Some(Ok(n)) => n,
-            Some(Err(e)) => return Err(h2_error(e)),
-            None => return Err(io::Error::other("HTTP/2 stream closed")),
+        let credit = monoio::time::timeout(SEND_STALL, poll_fn(|cx| send.poll_capacity(cx)));
+        let granted = match credit.await {
+            Ok(Some(Ok(n))) => n,
+            Ok(Some(Err(e))) => return Err(h2_error(e)),
+            Ok(None) => return Err(io::Error::other("HTTP/2 stream closed")),
+            Err(_) => {
+                send.send_reset(h2::Reason::CANCEL);
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "HTTP/2 peer granted no flow-control credit",
+                ));
+            }
         };
         if granted == 0 {
             continue;

@@ -4,8 +4,10 @@
 //! the request path writes as HTTP/1.1 and reads the response from as HTTP/1.1
 //! (trailers in a chunked trailer section, so gRPC's `grpc-status` gets through).
 
+use std::cell::Cell;
 use std::future::poll_fn;
 use std::io;
+use std::rc::Rc;
 
 use bytes::Bytes;
 use h2::client::{ResponseFuture, SendRequest};
@@ -16,10 +18,18 @@ use super::convert::{body_of, h1_request_to_h2, response_to_h1};
 use crate::http::v1::request::{parse_request, BodyFraming, HeadError, HeadLimits};
 use crate::rent::{ByteIo, Rent};
 
+/// A backend session: the handle requests are sent on, and whether it still lives
+/// (cleared when its driver task ends or a call sees it broken).
+#[derive(Clone)]
+pub struct Session {
+    pub send: SendRequest<Bytes>,
+    pub alive: Rc<Cell<bool>>,
+}
+
 /// Starts an HTTP/2 session over `io` (already connected, TLS done) and spawns the
-/// task that drives it; the session ends when the backend closes it or when every
-/// `SendRequest` clone is gone.
-pub async fn handshake<S>(io: S) -> io::Result<SendRequest<Bytes>>
+/// task that drives it; the session ends when the backend closes it (GOAWAY, idle
+/// timeout, restart) or when every `SendRequest` clone is gone.
+pub async fn handshake<S>(io: S) -> io::Result<Session>
 where
     S: monoio::io::AsyncReadRent + monoio::io::AsyncWriteRent + Unpin + 'static,
 {
@@ -30,12 +40,32 @@ where
         .handshake(io)
         .await
         .map_err(io::Error::other)?;
+    let alive = Rc::new(Cell::new(true));
+    let flag = alive.clone();
     monoio::spawn(async move {
         if let Err(e) = conn.await {
             crate::debug!("HTTP/2 backend session ended: {e}");
         }
+        flag.set(false);
     });
-    Ok(send)
+    Ok(Session { send, alive })
+}
+
+/// An error of a call. Streams the backend refused or never processed (GOAWAY,
+/// REFUSED_STREAM) and a broken session read as a reset connection, which the request
+/// path retries once on a fresh one (idempotent requests); a broken session is marked
+/// dead so the next request opens a new one.
+fn call_error(e: h2::Error, alive: &Cell<bool>) -> io::Error {
+    let broken = e.is_go_away() || e.is_io();
+    if broken {
+        alive.set(false);
+    }
+    let kind = if broken || e.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        io::ErrorKind::ConnectionReset
+    } else {
+        io::ErrorKind::Other
+    };
+    io::Error::new(kind, e)
 }
 
 enum Writing {
@@ -49,21 +79,26 @@ pub type ClientCall = Rent<H2Call>;
 
 pub struct H2Call {
     send: SendRequest<Bytes>,
+    alive: Rc<Cell<bool>>,
     scheme: &'static str,
     writing: Writing,
     response: Option<ResponseFuture>,
     reading: Option<ToH1>,
+    /// The request was HEAD: its response's length says nothing about a body.
+    is_head: bool,
     limits: HeadLimits,
 }
 
 impl H2Call {
-    pub fn new(send: SendRequest<Bytes>, tls: bool, limits: HeadLimits) -> H2Call {
+    pub fn new(session: Session, tls: bool, limits: HeadLimits) -> H2Call {
         H2Call {
-            send,
+            send: session.send,
+            alive: session.alive,
             scheme: if tls { "https" } else { "http" },
             writing: Writing::Head(Vec::new()),
             response: None,
             reading: None,
+            is_head: false,
             limits,
         }
     }
@@ -101,9 +136,13 @@ impl H2Call {
         let rest = buf.split_off(head.head_len);
         poll_fn(|cx| self.send.poll_ready(cx))
             .await
-            .map_err(io::Error::other)?;
+            .map_err(|e| call_error(e, &self.alive))?;
         let end = matches!(framing, Framing::None);
-        let (response, stream) = self.send.send_request(req, end).map_err(io::Error::other)?;
+        self.is_head = req.method() == http::Method::HEAD;
+        let (response, stream) = self
+            .send
+            .send_request(req, end)
+            .map_err(|e| call_error(e, &self.alive))?;
         self.response = Some(response);
         let mut body = FromH1::new(stream, framing);
         body.write(&rest).await?;
@@ -119,11 +158,11 @@ impl H2Call {
                     "no request was sent",
                 ));
             };
-            let resp = response.await.map_err(io::Error::other)?;
+            let resp = response.await.map_err(|e| call_error(e, &self.alive))?;
             let (parts, body) = resp.into_parts();
             let kind = body_of(&parts.headers, body.is_end_stream());
             let mut head = Vec::with_capacity(256);
-            response_to_h1(&parts, kind, &mut head);
+            response_to_h1(&parts, kind, !self.is_head, &mut head);
             self.reading = Some(ToH1::new(head, body, kind));
         }
         match &mut self.reading {

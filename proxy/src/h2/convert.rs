@@ -96,8 +96,15 @@ pub fn request_to_h1(parts: &http::request::Parts, body: Body, out: &mut Vec<u8>
     write_fields(&parts.headers, body, out);
 }
 
-/// An HTTP/2 response as an HTTP/1.1 head.
-pub fn response_to_h1(parts: &http::response::Parts, body: Body, out: &mut Vec<u8>) {
+/// An HTTP/2 response as an HTTP/1.1 head. `add_length`: a response that ends with its
+/// headers and names no length gets `content-length: 0` (not for a HEAD request's
+/// response, whose length describes a body it does not carry).
+pub fn response_to_h1(
+    parts: &http::response::Parts,
+    body: Body,
+    add_length: bool,
+    out: &mut Vec<u8>,
+) {
     let status = parts.status;
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
@@ -106,7 +113,10 @@ pub fn response_to_h1(parts: &http::response::Parts, body: Body, out: &mut Vec<u
     out.extend_from_slice(b"\r\n");
     // No body and no length: say so, or an HTTP/1.1 reader waits for the close.
     let bodiless = matches!(status.as_u16(), 100..=199 | 204 | 304);
-    if body == Body::None && !bodiless && !parts.headers.contains_key(http::header::CONTENT_LENGTH)
+    if add_length
+        && body == Body::None
+        && !bodiless
+        && !parts.headers.contains_key(http::header::CONTENT_LENGTH)
     {
         out.extend_from_slice(b"content-length: 0\r\n");
     }
@@ -212,7 +222,7 @@ mod tests {
             .unwrap()
             .into_parts();
         let mut out = Vec::new();
-        response_to_h1(&parts, Body::None, &mut out);
+        response_to_h1(&parts, Body::None, true, &mut out);
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,

@@ -33,6 +33,8 @@ pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// How often an open connection checks for shutdown and idleness.
 const TICK: Duration = Duration::from_millis(250);
+/// How long an idle connection told to go away (GOAWAY) may take to finish.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves one HTTP/2 connection until the client or the gateway ends it. `prefix`:
 /// bytes already read from the connection (the preface of an h2c client).
@@ -69,7 +71,9 @@ pub async fn serve(
     };
     let open = Rc::new(std::cell::Cell::new(0usize));
     let mut idle_since = monoio::time::Instant::now();
-    let mut closing = false;
+    // Set once GOAWAY went out: past it the connection is closed however the client
+    // behaves (h2 sends the final GOAWAY only when the client answers a PING).
+    let mut close_by: Option<monoio::time::Instant> = None;
     let max_open = s.max_concurrent_streams as usize;
     loop {
         // Rapid reset (CVE-2023-44487): a stream the client resets still holds its
@@ -77,7 +81,7 @@ pub async fn serve(
         // tasks run per connection. Beyond that, new streams wait unaccepted while the
         // connection keeps being driven, and resets of waiting streams count against
         // `max-pending-resets`, past which h2 ends the connection (ENHANCE_YOUR_CALM).
-        if open.get() >= max_open {
+        let next = if open.get() >= max_open {
             monoio::select! {
                 r = poll_fn(|cx| conn.poll_closed(cx)) => {
                     if let Err(e) = r {
@@ -85,13 +89,13 @@ pub async fn serve(
                     }
                     break;
                 }
-                _ = monoio::time::sleep(Duration::from_millis(2)) => {}
+                _ = monoio::time::sleep(Duration::from_millis(2)) => None,
             }
-            continue;
-        }
-        let next = monoio::select! {
-            r = conn.accept() => Some(r),
-            _ = monoio::time::sleep(TICK) => None,
+        } else {
+            monoio::select! {
+                r = conn.accept() => Some(r),
+                _ = monoio::time::sleep(TICK) => None,
+            }
         };
         match next {
             Some(Some(Ok((req, respond)))) => {
@@ -109,20 +113,35 @@ pub async fn serve(
             }
             Some(None) => break,
             None => {
+                let now = monoio::time::Instant::now();
                 if open.get() > 0 {
-                    idle_since = monoio::time::Instant::now();
+                    idle_since = now;
                 }
-                let idle = idle_since.elapsed() >= snap.timeouts.keepalive_idle;
-                if !closing && (shard.drain.draining() || idle) {
-                    // GOAWAY: streams in progress finish, no new ones start.
-                    conn.graceful_shutdown();
-                    closing = true;
+                let draining = shard.drain.draining();
+                let idle = now.duration_since(idle_since) >= snap.timeouts.keepalive_idle;
+                match close_by {
+                    None if draining || idle => {
+                        // GOAWAY: streams in progress finish, no new ones start.
+                        conn.graceful_shutdown();
+                        let grace = if draining {
+                            snap.timeouts.shutdown_grace
+                        } else {
+                            CLOSE_GRACE
+                        };
+                        close_by = Some(now + grace);
+                    }
+                    Some(t) if now >= t => {
+                        conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                        break;
+                    }
+                    _ => {}
                 }
             }
         }
     }
-    // Let streams still running finish their responses.
-    while open.get() > 0 {
+    // Let streams still running finish their responses, within the same bounds.
+    let end = close_by.unwrap_or_else(|| monoio::time::Instant::now() + CLOSE_GRACE);
+    while open.get() > 0 && monoio::time::Instant::now() < end {
         monoio::select! {
             _ = poll_fn(|cx| conn.poll_closed(cx)) => break,
             _ = monoio::time::sleep(TICK) => {}

@@ -214,7 +214,9 @@ async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
         if !matches!(ready, Ok(Ok(()))) || shard.drain.draining() {
             return false;
         }
-    } else if shard.drain.draining() {
+    } else if shard.drain.draining() && c.stream.tcp().is_some() {
+        // Draining: no new request on a connection. (An HTTP/2 stream was accepted
+        // before its connection sent GOAWAY: its request is served.)
         return false;
     }
     c.buf = shard.bufs.take();

@@ -31,7 +31,8 @@ pub struct PeerCert {
     pub trusted: bool,
     /// Listed in `crl`.
     pub revoked: bool,
-    /// Thumbprint of the certificate that issued it (sent by the client or in `ca`).
+    /// Thumbprint of the CA (in `ca`) that issued it, when it is trusted and issued
+    /// directly by one.
     pub issuer_thumbprint: Option<String>,
 }
 
@@ -112,14 +113,14 @@ impl ClientAuth {
             }
             _ => (false, false),
         };
-        let issuer_thumbprint = match intermediates.first() {
-            Some(issuer) => CertInfo::parse(issuer).ok().map(|i| i.thumbprint),
-            None => self
-                .authorities
-                .iter()
-                .find(|(subject, _)| *subject == info.issuer)
-                .map(|(_, t)| t.clone()),
-        };
+        // Only a chain verified against `ca` says who issued it: a certificate the
+        // client lists next to its own proves nothing by itself. So the issuer is
+        // known only for a trusted certificate issued directly by a CA of the bundle.
+        let issuer_thumbprint = self
+            .authorities
+            .iter()
+            .find(|(subject, _)| trusted && *subject == info.issuer)
+            .map(|(_, t)| t.clone());
         Some(PeerCert {
             info,
             der: leaf.to_vec(),

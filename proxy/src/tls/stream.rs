@@ -85,7 +85,7 @@ where
     }
 
     /// Reads ciphertext from the socket (unless some is buffered) and feeds rustls as
-    /// much as it takes; answers anything rustls wants to send (alerts, key updates).
+    /// much as it takes.
     async fn pull(&mut self) -> io::Result<()> {
         if !self.rx.is_empty() && !self.conn.wants_read() {
             if self.conn.wants_write() {
@@ -115,8 +115,12 @@ where
             let state = match self.conn.process_new_packets() {
                 Ok(state) => state,
                 Err(e) => {
-                    // Send the alert rustls queued, then fail.
-                    let _ = self.flush_tls().await;
+                    // During the handshake, send the alert rustls queued (nothing else
+                    // writes then); afterwards reads and writes may be in flight at
+                    // once (HTTP/2), so the read side never writes.
+                    if self.conn.is_handshaking() {
+                        let _ = self.flush_tls().await;
+                    }
                     return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                 }
             };
@@ -129,9 +133,9 @@ where
             }
         }
         consume(&mut self.rx, fed);
-        if self.conn.wants_write() && !self.conn.is_handshaking() {
-            self.flush_tls().await?;
-        }
+        // Records rustls queued while reading (a KeyUpdate answer, an alert) go out with
+        // the next write: the read side never writes, since with HTTP/2 a read and a
+        // write can be in flight at once and their records would interleave.
         Ok(())
     }
 

@@ -36,7 +36,7 @@ pub struct Upstream {
 pub struct Pool {
     idle: RefCell<HashMap<PoolKey, Vec<Idle>>>,
     /// HTTP/2 sessions by destination.
-    sessions: RefCell<HashMap<PoolKey, h2::client::SendRequest<bytes::Bytes>>>,
+    sessions: RefCell<HashMap<PoolKey, crate::h2::client::Session>>,
     settings: PoolSettings,
     /// Bounds for parsing request heads written to HTTP/2 calls.
     limits: crate::http::v1::request::HeadLimits,
@@ -57,8 +57,14 @@ impl Pool {
     pub fn take(&self, dest: &Dest) -> Option<Upstream> {
         let key = dest.key();
         if dest.h2 {
-            let send = self.sessions.borrow().get(&key)?.clone();
-            return Some(self.call(dest, send, true));
+            let mut sessions = self.sessions.borrow_mut();
+            let session = sessions.get(&key)?.clone();
+            if !session.alive.get() {
+                // Ended (GOAWAY, idle timeout, backend restart): the caller connects.
+                sessions.remove(&key);
+                return None;
+            }
+            return Some(self.call(dest, session, true));
         }
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(&key)?;
@@ -115,22 +121,20 @@ impl Pool {
                 reused: false,
             });
         }
-        let send = match monoio::time::timeout(timeout, crate::h2::client::handshake(conn)).await {
-            Ok(Ok(send)) => send,
+        let session = match monoio::time::timeout(timeout, crate::h2::client::handshake(conn)).await
+        {
+            Ok(Ok(session)) => session,
             Ok(Err(e)) => return Err(ConnectError::Io(e)),
             Err(_) => return Err(ConnectError::Timeout),
         };
-        self.sessions.borrow_mut().insert(dest.key(), send.clone());
-        Ok(self.call(dest, send, false))
+        self.sessions
+            .borrow_mut()
+            .insert(dest.key(), session.clone());
+        Ok(self.call(dest, session, false))
     }
 
-    fn call(
-        &self,
-        dest: &Dest,
-        send: h2::client::SendRequest<bytes::Bytes>,
-        reused: bool,
-    ) -> Upstream {
-        let call = crate::h2::client::H2Call::new(send, dest.tls.is_some(), self.limits);
+    fn call(&self, dest: &Dest, session: crate::h2::client::Session, reused: bool) -> Upstream {
+        let call = crate::h2::client::H2Call::new(session, dest.tls.is_some(), self.limits);
         Upstream {
             stream: BackendStream::H2(Box::new(crate::rent::Rent(call))),
             key: dest.key(),

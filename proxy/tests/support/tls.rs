@@ -30,6 +30,8 @@ pub struct Options {
     pub alpn: Vec<Vec<u8>>,
     /// Base name of a fixture pair (`client` → client.pem + client.key).
     pub client_cert: Option<&'static str>,
+    /// Fixture certificates sent after the client's own (a claimed chain).
+    pub chain: &'static [&'static str],
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             versions: rustls::ALL_VERSIONS,
             alpn: vec![b"http/1.1".to_vec()],
             client_cert: None,
+            chain: &[],
         }
     }
 }
@@ -55,8 +58,12 @@ pub fn config(opts: &Options) -> Arc<ClientConfig> {
         .with_root_certificates(roots);
     let mut config = match opts.client_cert {
         Some(base) => {
-            let chain =
+            let mut chain =
                 vec![CertificateDer::from_pem_file(fixture(&format!("{base}.pem"))).unwrap()];
+            for extra in opts.chain {
+                chain
+                    .push(CertificateDer::from_pem_file(fixture(&format!("{extra}.pem"))).unwrap());
+            }
             let key = PrivateKeyDer::from_pem_file(fixture(&format!("{base}.key"))).unwrap();
             builder.with_client_auth_cert(chain, key).unwrap()
         }
