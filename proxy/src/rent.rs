@@ -81,34 +81,54 @@ impl<T: ByteIo> AsyncWriteRent for Rent<T> {
 }
 
 /// Implements `AsyncReadRent` and `AsyncWriteRent` for `$ty`, each call going to the
-/// stream of the current variant.
+/// stream of the current variant. The `hot` variant's futures are awaited in place; the
+/// `boxed` ones' (large, rarely used: the HTTP/2 bridge) are boxed, so they do not size
+/// every connection's task.
 macro_rules! rent_enum {
-    ($ty:ident { $($variant:ident),+ $(,)? }) => {
+    ($ty:ident { hot: $hot:ident, boxed: $($cold:ident),+ $(,)? }) => {
         impl monoio::io::AsyncReadRent for $ty {
             async fn read<T: monoio::buf::IoBufMut>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
-                match self { $($ty::$variant(s) => s.read(buf).await,)+ }
+                match self {
+                    $ty::$hot(s) => s.read(buf).await,
+                    $($ty::$cold(s) => Box::pin(s.read(buf)).await,)+
+                }
             }
 
             async fn readv<T: monoio::buf::IoVecBufMut>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
-                match self { $($ty::$variant(s) => s.readv(buf).await,)+ }
+                match self {
+                    $ty::$hot(s) => s.readv(buf).await,
+                    $($ty::$cold(s) => Box::pin(s.readv(buf)).await,)+
+                }
             }
         }
 
         impl monoio::io::AsyncWriteRent for $ty {
             async fn write<T: monoio::buf::IoBuf>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
-                match self { $($ty::$variant(s) => s.write(buf).await,)+ }
+                match self {
+                    $ty::$hot(s) => s.write(buf).await,
+                    $($ty::$cold(s) => Box::pin(s.write(buf)).await,)+
+                }
             }
 
             async fn writev<T: monoio::buf::IoVecBuf>(&mut self, buf: T) -> monoio::BufResult<usize, T> {
-                match self { $($ty::$variant(s) => s.writev(buf).await,)+ }
+                match self {
+                    $ty::$hot(s) => s.writev(buf).await,
+                    $($ty::$cold(s) => Box::pin(s.writev(buf)).await,)+
+                }
             }
 
             async fn flush(&mut self) -> std::io::Result<()> {
-                match self { $($ty::$variant(s) => s.flush().await,)+ }
+                match self {
+                    $ty::$hot(s) => s.flush().await,
+                    $($ty::$cold(s) => Box::pin(s.flush()).await,)+
+                }
             }
 
             async fn shutdown(&mut self) -> std::io::Result<()> {
-                match self { $($ty::$variant(s) => s.shutdown().await,)+ }
+                match self {
+                    $ty::$hot(s) => s.shutdown().await,
+                    $($ty::$cold(s) => Box::pin(s.shutdown()).await,)+
+                }
             }
         }
     };

@@ -119,7 +119,10 @@ pub async fn serve_tls(
     let h2 = t.0.conn().alpn_protocol() == Some(b"h2");
     let stream = ClientConn::Tls(t);
     if h2 {
-        crate::h2::server::serve(shard.clone(), stream, Vec::new(), peer, Rc::new(session)).await;
+        // Boxed: the HTTP/2 connection's state must not size every connection's task.
+        let h2 =
+            crate::h2::server::serve(shard.clone(), stream, Vec::new(), peer, Rc::new(session));
+        Box::pin(h2).await;
     } else {
         let client = Client {
             stream: ClientStream::Conn(stream),
@@ -163,7 +166,8 @@ async fn serve_requests(shard: Rc<Shard>, mut client: Client) {
             Next::KeepAlive | Next::Close => break,
             Next::Tunnel(t) => {
                 let Client { stream, buf, .. } = client;
-                tunnel::run(stream, t.backend, buf, t.backend_pending).await;
+                // Boxed, like the HTTP/2 path below: rare, and large.
+                Box::pin(tunnel::run(stream, t.backend, buf, t.backend_pending)).await;
                 return;
             }
             Next::H2c => {
@@ -175,7 +179,8 @@ async fn serve_requests(shard: Rc<Shard>, mut client: Client) {
                     ..
                 } = client;
                 if let ClientStream::Conn(conn) = stream {
-                    crate::h2::server::serve(shard, conn, buf, peer, Rc::new(session)).await;
+                    let h2 = crate::h2::server::serve(shard, conn, buf, peer, Rc::new(session));
+                    Box::pin(h2).await;
                 }
                 return;
             }
@@ -388,5 +393,61 @@ fn head_error(e: HeadError) -> GatewayError {
         HeadError::UriTooLong => GatewayError::UriTooLong,
         HeadError::VersionNotSupported => GatewayError::VersionNotSupported,
         HeadError::Incomplete => GatewayError::BadRequest("incomplete head"),
+    }
+}
+
+#[cfg(test)]
+mod sizes {
+    //! What an idle connection's task weighs: the size of the futures it holds.
+
+    use super::*;
+
+    fn size<F: std::future::Future>(_: &F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    #[test]
+    fn connection_futures_stay_small() {
+        let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+            .enable_timer()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let loaded =
+                tollgate_core::config::load_str("apis: []\n", std::path::Path::new("t.yaml"))
+                    .unwrap();
+            let snapshot = Arc::new(crate::snapshot::Snapshot::build(&loaded).unwrap());
+            let peers = crate::runtime::ShardPeers {
+                keys: None,
+                limits: None,
+                shards: 1,
+            };
+            let shard = Rc::new(Shard::new(0, snapshot, peers));
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let f = serve(shard.clone(), stream, addr);
+            let serve_size = size(&f);
+            drop(f);
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let mut client = Client {
+                stream: ClientStream::Conn(ClientConn::Plain(stream)),
+                peer: addr,
+                session: crate::tls::SessionInfo::default(),
+                buf: Vec::new(),
+                linger: false,
+            };
+            let mut scratch = shard.scratch.take();
+            let h = size(&handle(&shard, &mut client, &mut scratch));
+            let w = size(&wait_for_request(&shard, &mut client));
+            use monoio::io::AsyncReadRent;
+            let r = size(&client.stream.read(Vec::<u8>::new()));
+            let ClientStream::Conn(ClientConn::Plain(tcp)) = &mut client.stream else {
+                unreachable!()
+            };
+            let p = size(&tcp.read(Vec::<u8>::new()));
+            eprintln!("connection task {serve_size} bytes; handle {h}; wait_for_request {w}; client read {r}; tcp read {p}");
+            assert!(serve_size < 16 * 1024, "{serve_size}");
+        });
     }
 }

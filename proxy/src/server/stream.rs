@@ -41,4 +41,7 @@ impl ClientStream {
     }
 }
 
-crate::rent::rent_enum!(ClientStream { Conn, H2 });
+crate::rent::rent_enum!(ClientStream {
+    hot: Conn,
+    boxed: H2
+});

@@ -77,8 +77,10 @@ where
                     io::ErrorKind::UnexpectedEof,
                     "the peer closed during the TLS handshake",
                 ));
-            } else {
-                self.pull().await?;
+            } else if let Err(e) = self.pull().await {
+                // Tell the peer why (the alert rustls queued), then fail.
+                let _ = self.flush_tls().await;
+                return Err(e);
             }
         }
         self.flush_tls().await
@@ -88,9 +90,6 @@ where
     /// much as it takes.
     async fn pull(&mut self) -> io::Result<()> {
         if !self.rx.is_empty() && !self.conn.wants_read() {
-            if self.conn.wants_write() {
-                return self.flush_tls().await;
-            }
             return Err(io::Error::other("TLS connection stalled"));
         }
         if self.rx.is_empty() {
@@ -114,15 +113,11 @@ where
             fed += n;
             let state = match self.conn.process_new_packets() {
                 Ok(state) => state,
-                Err(e) => {
-                    // During the handshake, send the alert rustls queued (nothing else
-                    // writes then); afterwards reads and writes may be in flight at
-                    // once (HTTP/2), so the read side never writes.
-                    if self.conn.is_handshaking() {
-                        let _ = self.flush_tls().await;
-                    }
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                }
+                // The alert rustls queued goes out from `handshake` (nothing else writes
+                // then); afterwards reads and writes may be in flight at once (HTTP/2),
+                // so the read side never writes. (Keeping writes out of `pull` also
+                // keeps every read future small: it sizes each connection's task.)
+                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
             };
             self.plaintext = state.plaintext_bytes_to_read();
             if state.peer_has_closed() {

@@ -31,4 +31,7 @@ impl BackendStream {
     }
 }
 
-crate::rent::rent_enum!(BackendStream { Conn, H2 });
+crate::rent::rent_enum!(BackendStream {
+    hot: Conn,
+    boxed: H2
+});
