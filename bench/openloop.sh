@@ -3,8 +3,11 @@
 # passthrough setup, find each one's saturating rate with wrk (closed loop), then send
 # 50% and 80% of the lowest of them — the same offered load to all three — on a fixed
 # schedule (proxy/examples/openloop: latency counted from when each request was due, so
-# stalls are not hidden) and report p50/p99/p99.9. The load generator and the backend
-# share the second core, so rates much above the peers' saturation would measure them.
+# stalls are not hidden; one monoio thread, one task per connection) and report
+# p50/p99/p99.9. The load generator and the backend share the second core, so rates
+# much above the peers' saturation would measure them. monoio's timers tick in
+# milliseconds: every latency includes up to ~1 ms of send-time lateness, the same for
+# all three proxies (it sets the p50 floor near 1 ms).
 #
 #   bench/openloop.sh                  # 8 s per step
 #   DURATION=15 bench/openloop.sh
