@@ -121,7 +121,9 @@ async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
         let owned = std::mem::take(buf);
         let len = owned.len();
         let cap = owned.capacity();
-        let (res, slice) = s.read(monoio::buf::IoBufMut::slice_mut(owned, len..cap)).await;
+        let (res, slice) = s
+            .read(monoio::buf::IoBufMut::slice_mut(owned, len..cap))
+            .await;
         *buf = slice.into_inner();
         match res {
             Ok(0) | Err(_) => return false,

@@ -231,3 +231,34 @@ fn rapid_reset_is_bounded() {
     ]);
     assert_eq!(out, "200");
 }
+
+#[test]
+fn a_body_ended_by_the_close_ends_the_stream_and_a_cut_one_resets_it() {
+    let backend = Backend::start(Reply::Normal);
+    let gw = Gateway::start(&config(backend.addr, "  http2: { h2c: true }\n"));
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--http2-prior-knowledge",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+        ])
+        .arg(format!("http://{}/orders/until-close/300000", gw.addr))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "300000");
+    // Cut short by the backend: the HTTP/2 client must not see a complete response.
+    let out = Command::new("curl")
+        .args(["-sS", "--http2-prior-knowledge", "-o", "/dev/null"])
+        .arg(format!("http://{}/orders/until-close/300000/cut", gw.addr))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a cut body must not look complete");
+}

@@ -168,14 +168,15 @@ impl FromH1 {
         }
     }
 
-    /// The writer is done with the message: ends a body that runs until the close;
-    /// a body cut short resets the stream so the peer does not take it as complete.
-    pub fn finish(&mut self) {
+    /// The writer is done with the message. `complete`: it ended properly (shutdown),
+    /// which ends a body that runs until the close; otherwise (dropped, failed) a body
+    /// not yet complete resets the stream, so the peer does not take it as complete.
+    pub fn finish(&mut self, complete: bool) {
         if self.done {
             return;
         }
         self.done = true;
-        if matches!(self.framing, Framing::UntilClose) {
+        if complete && matches!(self.framing, Framing::UntilClose) {
             let _ = self.end(HeaderMap::new());
         } else {
             self.send.send_reset(h2::Reason::INTERNAL_ERROR);

@@ -175,7 +175,7 @@ impl H2Call {
 impl Drop for H2Call {
     fn drop(&mut self) {
         if let Writing::Body(b) = &mut self.writing {
-            b.finish();
+            b.finish(false);
         }
     }
 }
@@ -191,7 +191,7 @@ impl ByteIo for H2Call {
 
     async fn close(&mut self) -> io::Result<()> {
         if let Writing::Body(b) = &mut self.writing {
-            b.finish();
+            b.finish(true);
         }
         Ok(())
     }

@@ -322,10 +322,11 @@ impl H2Stream {
         Ok(())
     }
 
-    /// The request path is done with the stream.
-    fn finish(&mut self) {
+    /// The request path is done with the stream; `complete`: it shut the stream down
+    /// (a body running until the close ended), rather than dropping it.
+    fn finish(&mut self, complete: bool) {
         match std::mem::replace(&mut self.writer, Writer::Done) {
-            Writer::Body(mut b) => b.finish(),
+            Writer::Body(mut b) => b.finish(complete),
             Writer::GrpcError { .. } => {
                 let _ = self.send_grpc_error();
             }
@@ -337,7 +338,7 @@ impl H2Stream {
 
 impl Drop for H2Stream {
     fn drop(&mut self) {
-        self.finish();
+        self.finish(false);
     }
 }
 
@@ -351,7 +352,7 @@ impl ByteIo for H2Stream {
     }
 
     async fn close(&mut self) -> io::Result<()> {
-        self.finish();
+        self.finish(true);
         Ok(())
     }
 }

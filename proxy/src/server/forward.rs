@@ -199,6 +199,11 @@ pub(super) async fn send_response_body(
             if resp.keep_alive && !until_close && s.ubuf.is_empty() {
                 shard.pool.put(up);
             }
+            // A body that runs until the close ended: say so (TLS close_notify, HTTP/2
+            // END_STREAM); a connection dropped without it reads as cut short.
+            if until_close {
+                let _ = monoio::io::AsyncWriteRent::shutdown(&mut c.stream).await;
+            }
         }
         // Mid-body failure: the response is cut; the client learns by the close.
         Err(_) => return Next::Close,

@@ -2,8 +2,9 @@
 //! every request head and body size it receives, with a few misbehaviours on demand.
 //!
 //! Paths (after the service URL's `/v1`): `/download/N` answers N bytes; `/slow`
-//! answers after 1.5 s; `/ws` accepts a WebSocket upgrade and echoes bytes; `/chunked`
-//! answers a chunked body; `/early-hints` a 103 then a 200; `/no-content` a 204;
+//! answers after 1.5 s; `/until-close/N` answers N bytes without a length, ended by the
+//! close (`/until-close/N/cut`: by a reset instead); `/ws` accepts a WebSocket upgrade
+//! and echoes bytes; `/chunked` answers a chunked body; `/early-hints` a 103 then a 200; `/no-content` a 204;
 //! anything else answers 200 with the received head as body.
 
 use std::io::{Read, Write};
@@ -103,6 +104,16 @@ impl Backend {
                 let size: usize = size.parse().unwrap_or(0);
                 write!(s, "HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").is_ok()
                     && write_zeros(&mut s, size)
+            } else if let Some(rest) = target.strip_prefix("/v1/until-close/") {
+                // A body with no length, ended by closing; `cut` stops short with a reset.
+                let cut = rest.ends_with("/cut");
+                let size: usize = rest.trim_end_matches("/cut").parse().unwrap_or(0);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
+                let _ = write_zeros(&mut s, size);
+                if cut {
+                    let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+                }
+                return;
             } else if target == "/v1/slow" {
                 std::thread::sleep(Duration::from_millis(1500));
                 s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow")

@@ -191,6 +191,7 @@ apis:
       - {{ id: files, method: GET, url-template: "/files/{{*path}}" }}
       - {{ id: upload, method: POST, url-template: "/upload" }}
       - {{ id: download, method: GET, url-template: "/download/{{size}}" }}
+      - {{ id: until-close, method: GET, url-template: "/until-close/{{*rest}}" }}
       - {{ id: ws, method: GET, url-template: "/ws" }}
       - {{ id: slow, method: GET, url-template: "/slow" }}
       - {{ id: chunked, method: GET, url-template: "/chunked" }}
