@@ -85,13 +85,7 @@ grep -q "stub_status" "$WORK/backend-nginx.conf" && grep -q "ssl http2" "$WORK/p
 taskset -c 1 "$NGINX" -c "$WORK/backend-nginx.conf" -p "$WORK" &
 sleep 0.5
 
-start_proxy() {
-  case $1 in
-    nginx) taskset -c 0 "$NGINX" -c "$WORK/proxy-nginx.conf" -p "$WORK" 2>"$WORK/$1.log" & ;;
-    haproxy) taskset -c 0 "$HAPROXY" -f "$WORK/haproxy.cfg" 2>"$WORK/$1.log" & ;;
-    tollgate) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config "$WORK/tollgate.yaml" 2>"$WORK/$1.log" & ;;
-  esac
-}
+start_proxy() { bench_start_tls_proxy "$1"; }
 port_of() { case $1 in nginx) echo 18095;; haproxy) echo 18096;; tollgate) echo 18097;; esac; }
 
 # Connections the backend has accepted so far (the reading itself is one of them).
@@ -102,13 +96,8 @@ backend_accepts() {
 # Ready (answers https within 10 s), and proxies to the backend over HTTP/2 with our
 # certificate for localhost.
 check_proxy() {
-  local proxy=$1 pid=$2 port=$3 i out body version
-  for i in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || { echo "$proxy exited:"; cat "$WORK/$proxy.log"; return 1; }
-    curl -sk --max-time 1 -o /dev/null "https://127.0.0.1:$port/" && break
-    [ "$i" -lt 100 ] || { echo "$proxy: no https on $port after 10 s:"; cat "$WORK/$proxy.log"; return 1; }
-    sleep 0.1
-  done
+  local proxy=$1 pid=$2 port=$3 body version
+  bench_wait_https "$proxy" "$pid" "$port" || return 1
   version=$(curl -s --max-time 2 --http2 --cacert "$WORK/cert.pem" --resolve "localhost:$port:127.0.0.1" \
     -o "$WORK/body" -w '%{http_version}' "https://localhost:$port/bench/x") || true
   body=$(cat "$WORK/body" 2>/dev/null || true)

@@ -43,6 +43,29 @@ bench_cert() {
   cat "$1/cert.pem" "$1/key.pem" > "$1/haproxy.pem"
 }
 
+# TLS scenarios (tls.sh, h2.sh): starts proxy $1 (nginx, haproxy or tollgate) on CPU 0
+# with its config in $WORK (proxy-nginx.conf, haproxy.cfg, tollgate.yaml), its stderr in
+# $WORK/$1.log.
+bench_start_tls_proxy() {
+  case $1 in
+    nginx) taskset -c 0 "$NGINX" -c "$WORK/proxy-nginx.conf" -p "$WORK" 2>"$WORK/$1.log" & ;;
+    haproxy) taskset -c 0 "$HAPROXY" -f "$WORK/haproxy.cfg" 2>"$WORK/$1.log" & ;;
+    tollgate) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config "$WORK/tollgate.yaml" 2>"$WORK/$1.log" & ;;
+  esac
+}
+
+# Waits up to 10 s until proxy $1 (pid $2) answers https on port $3; false (with its
+# log) when it exits or does not.
+bench_wait_https() {
+  local proxy=$1 pid=$2 port=$3 i
+  for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || { echo "$proxy exited:"; cat "$WORK/$proxy.log"; return 1; }
+    curl -sk --max-time 1 -o /dev/null "https://127.0.0.1:$port/" && return 0
+    sleep 0.1
+  done
+  echo "$proxy: no https on $port after 10 s:"; cat "$WORK/$proxy.log"; return 1
+}
+
 cpu_ticks() {
   local total=0 p
   for p in $1 $(pgrep -P "$1" || true); do

@@ -101,25 +101,14 @@ sed "s#listen: { http: 127.0.0.1:18083 }#listen: { http: 127.0.0.1:18093, https:
 taskset -c 1 "$NGINX" -c "$WORK/backend-nginx.conf" -p "$WORK" &
 sleep 0.5
 
-start_proxy() {
-  case $1 in
-    nginx) taskset -c 0 "$NGINX" -c "$WORK/proxy-nginx.conf" -p "$WORK" 2>"$WORK/$1.log" & ;;
-    haproxy) taskset -c 0 "$HAPROXY" -f "$WORK/haproxy.cfg" 2>"$WORK/$1.log" & ;;
-    tollgate) TOLLGATE_LOG=warn taskset -c 0 "$TOLLGATE" run --config "$WORK/tollgate.yaml" 2>"$WORK/$1.log" & ;;
-  esac
-}
+start_proxy() { bench_start_tls_proxy "$1"; }
 port_of() { case $1 in nginx) echo 18091;; haproxy) echo 18092;; tollgate) echo 18094;; esac; }
 
 # Ready (answers https within 10 s), serves our certificate for localhost over TLS 1.3
 # with ECDSA, proxies to the backend, and does not answer plain http on that port.
 check_proxy() {
-  local proxy=$1 pid=$2 port=$3 i body hs
-  for i in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || { echo "$proxy exited:"; cat "$WORK/$proxy.log"; return 1; }
-    curl -sk --max-time 1 -o /dev/null "https://127.0.0.1:$port/" && break
-    [ "$i" -lt 100 ] || { echo "$proxy: no https on $port after 10 s:"; cat "$WORK/$proxy.log"; return 1; }
-    sleep 0.1
-  done
+  local proxy=$1 pid=$2 port=$3 body hs
+  bench_wait_https "$proxy" "$pid" "$port" || return 1
   body=$(curl -s --max-time 2 --cacert "$WORK/cert.pem" --resolve "localhost:$port:127.0.0.1" \
     "https://localhost:$port/bench/x") || true
   [ "$body" = "$BODY" ] || { echo "$proxy does not proxy over https (got '$body')"; return 1; }

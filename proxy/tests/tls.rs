@@ -5,6 +5,7 @@
 mod support;
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -235,18 +236,25 @@ fn plain_http_on_the_tls_port_and_silent_clients_are_dropped() {
     );
 }
 
-#[test]
-fn certificates_reload_under_load_without_a_failed_request() {
-    let backend = Backend::start(Reply::Normal);
-    let dir = support::gateway::temp_dir("reload");
+/// default.pem/key copied to a fresh folder (so a test can replace them), and the
+/// `tls:` block serving them with `watch` as the watch interval.
+fn copied_certificate(tag: &str, watch: &str) -> (PathBuf, PathBuf, String) {
+    let dir = support::gateway::temp_dir(tag);
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::copy(fixture("default.pem"), &cert).unwrap();
     std::fs::copy(fixture("default.key"), &key).unwrap();
     let block = format!(
-        "    watch-interval: 100ms\n    certificates:\n      - {{ hostnames: [localhost], cert: {}, key: {} }}\n",
+        "    watch-interval: {watch}\n    certificates:\n      - {{ hostnames: [localhost], cert: {}, key: {} }}\n",
         cert.display(),
         key.display()
     );
+    (cert, key, block)
+}
+
+#[test]
+fn certificates_reload_under_load_without_a_failed_request() {
+    let backend = Backend::start(Reply::Normal);
+    let (cert, key, block) = copied_certificate("reload", "100ms");
     let gw = Gateway::start_tls(&tls_yaml(backend.addr, &block), 2);
     let addr = gw.tls_addr.unwrap();
     let cfg = tls::config(&Options::default());
@@ -392,16 +400,8 @@ fn websocket_over_tls_echoes_both_ways() {
 #[test]
 fn sighup_reloads_the_certificates() {
     let backend = Backend::start(Reply::Normal);
-    let dir = support::gateway::temp_dir("hup");
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::copy(fixture("default.pem"), &cert).unwrap();
-    std::fs::copy(fixture("default.key"), &key).unwrap();
     // No watching: only SIGHUP reloads.
-    let block = format!(
-        "    watch-interval: 0s\n    certificates:\n      - {{ hostnames: [localhost], cert: {}, key: {} }}\n",
-        cert.display(),
-        key.display()
-    );
+    let (cert, key, block) = copied_certificate("hup", "0s");
     let gw = Gateway::start_tls(&tls_yaml(backend.addr, &block), 2);
     let addr = gw.tls_addr.unwrap();
     let fresh = || tls::no_resume(&Options::default());
