@@ -51,7 +51,7 @@ case " $PROXIES " in *" tollgate "*) ;; *) SKIP_TOLLGATE=1 ;; esac
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.3; rm -rf "$WORK"' EXIT
 . bench/lib.sh
-bench_setup h2load=nghttp2-client
+bench_setup h2load=nghttp2-client openssl=openssl
 BODY=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456
 # The backend binds with reuseport: another listener there would silently take a share.
 busy=$(ss -Hltn "( sport = :18080 or sport = :18095 or sport = :18096 or sport = :18097 or sport = :18098 )")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need when it is missing
 # (Debian packages via apt: curl, openssl, nghttp2-client, python3-grpcio, redis-server;
-# nginx, haproxy and wrk for the latency gate), runs the unit, conformance and integration tests of the whole workspace, then
-# the latency gate (bench/gate.sh: Tollgate's CPU per request against nginx and HAProxy,
-# measured side by side; TOLLGATE_SKIP_BENCH_GATE=1 skips it). CI (.ci/run) runs exactly
-# this.
+# nginx, haproxy and wrk for the latency gate), runs the unit, conformance and
+# integration tests of the whole workspace, then the latency gate (bench/gate.sh:
+# Tollgate's CPU per request against nginx and HAProxy, passthrough, identity and TLS
+# keep-alive, measured side by side; TOLLGATE_SKIP_BENCH_GATE=1 skips it). CI (.ci/run)
+# runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
