@@ -5,10 +5,8 @@
 //!
 //!   cargo bench -p tollgate-policies --bench pipeline
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bumpalo::Bump;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -19,29 +17,8 @@ use tollgate_policies::pipeline;
 use tollgate_policies::program::Program;
 use tollgate_policies::xml::{Origin, Scopes};
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract, forwarded.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 /// The 10-policy inbound pipeline of the policy-engine issue.
 const POLICY: &str = r#"<policies><inbound>
@@ -117,19 +94,15 @@ fn bench(c: &mut Criterion) {
         arena.reset();
         run_once(&program, &arena, &mut scratch);
     }
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for _ in 0..1000 {
+    let compiled_allocs = tollgate_alloc_count::per_call(1000, || {
         arena.reset();
         black_box(run_once(&program, &arena, &mut scratch));
-    }
-    let compiled_allocs = (ALLOCS.load(Ordering::SeqCst) - before) as f64 / 1000.0;
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for _ in 0..100 {
+    });
+    let naive_allocs = tollgate_alloc_count::per_call(100, || {
         arena.reset();
         let p = compile(POLICY);
         black_box(run_once(&p, &arena, &mut scratch));
-    }
-    let naive_allocs = (ALLOCS.load(Ordering::SeqCst) - before) as f64 / 100.0;
+    });
     eprintln!("heap allocations per request: compiled {compiled_allocs:.1}, naive (compile per request) {naive_allocs:.1}");
 
     let mut g = c.benchmark_group("policy-pipeline-10");

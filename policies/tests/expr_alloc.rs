@@ -2,56 +2,16 @@
 //! after warm-up: runtime values live in the request arena (reset between requests).
 //! A counting `#[global_allocator]` lives in this separate test binary only.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use bumpalo::Bump;
 use tollgate_policies::expr::{
     compile, Certificate, CompileEnv, DateKind, DateTime, Entity, EvalError, ExprContext,
     ExprScratch, Field, Guid, Msg, TimeSpan, UrlKind, UrlParts, Value,
 };
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
-thread_local! {
-    /// Only the measuring thread counts: the test harness' own threads may allocate
-    /// at any time (timers, output) and are not what is measured.
-    static MEASURED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-fn counting() -> bool {
-    COUNTING.load(Ordering::Relaxed) && MEASURED.with(|m| m.get())
-}
-
-// SAFETY: delegates to the system allocator; only adds a counter.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counting() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counting() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+// Only the measuring thread's allocations are counted: the test harness' own threads may
+// allocate at any time (timers, output) and are not what is measured.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 struct Ctx<'a> {
     arena: &'a Bump,
@@ -163,15 +123,12 @@ fn header_compare_does_not_allocate_after_warmup() {
     for _ in 0..10 {
         run(&mut arena, &mut scratch);
     }
-    ALLOCS.store(0, Ordering::SeqCst);
-    MEASURED.with(|m| m.set(true));
-    COUNTING.store(true, Ordering::SeqCst);
+    let before = tollgate_alloc_count::this_thread();
     for _ in 0..10_000 {
         run(&mut arena, &mut scratch);
     }
-    COUNTING.store(false, Ordering::SeqCst);
     assert_eq!(
-        ALLOCS.load(Ordering::SeqCst),
+        tollgate_alloc_count::this_thread() - before,
         0,
         "global allocations during 10,000 evaluations"
     );

@@ -10,11 +10,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use tollgate::http::v1::request::{parse_request, HeadLimits};
 use tollgate::http::v1::HeaderSpan;
 
-mod common;
-use common::{allocs_per, Counting};
+use tollgate_alloc_count::per_call as allocs_per;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 const HEAD: &[u8] = b"GET /orders/orders/42?expand=lines&x=1 HTTP/1.1\r\nHost: api.contoso.com\r\nUser-Agent: curl/8.5.0\r\nAccept: application/json\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig\r\nOcp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef\r\nX-Request-Id: 7f8e9d\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n";
 

@@ -16,11 +16,10 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use tollgate_core::config::{Tls, TlsCertificate, TlsVersion};
 
-mod common;
-use common::{allocs_per, Counting};
+use tollgate_alloc_count::per_call as allocs_per;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(format!(

@@ -5,50 +5,14 @@
 //! allocate nothing per request (fixed buffers), so every allocation counted during the
 //! measured window is the gateway's. Target: zero.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// Set on a test client thread whose own allocations are not the gateway's (the
-    /// rustls client of the TLS measurement).
-    static NOT_COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-fn count() {
-    if !NOT_COUNTED.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: delegates every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours, forwarded.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours, forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789";
 
@@ -170,11 +134,11 @@ fn count_allocations_with(
         const N: u64 = 5000;
         let mut allocs = u64::MAX;
         for _ in 0..3 {
-            let before = ALLOCS.load(Ordering::SeqCst);
+            let before = tollgate_alloc_count::total();
             for _ in 0..N {
                 request(&mut s, req, &mut buf);
             }
-            allocs = allocs.min(ALLOCS.load(Ordering::SeqCst) - before);
+            allocs = allocs.min(tollgate_alloc_count::total() - before);
         }
         let path = match (policy.is_empty(), headers.is_empty()) {
             (true, true) => "fast path",
@@ -289,7 +253,7 @@ fn steady_state_tls_allocations_are_bounded() {
     .unwrap();
     let addr = gw.https_addr.unwrap();
     let per_request = std::thread::spawn(move || {
-        NOT_COUNTED.with(|c| c.set(true));
+        tollgate_alloc_count::exclude_this_thread();
         let mut roots = rustls::RootCertStore::empty();
         roots
             .add(rustls::pki_types::CertificateDer::from_pem_file(fixture("gw-ca.pem")).unwrap())
@@ -327,11 +291,11 @@ fn steady_state_tls_allocations_are_bounded() {
         const N: u64 = 5000;
         let mut least = u64::MAX;
         for _ in 0..3 {
-            let before = ALLOCS.load(Ordering::SeqCst);
+            let before = tollgate_alloc_count::total();
             for _ in 0..N {
                 one(&mut tls);
             }
-            least = least.min(ALLOCS.load(Ordering::SeqCst) - before);
+            least = least.min(tollgate_alloc_count::total() - before);
         }
         least as f64 / N as f64
     })

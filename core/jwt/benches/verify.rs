@@ -5,38 +5,15 @@
 //!
 //!   cargo bench -p tollgate-jwt --bench verify
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tollgate_jwt::sign::{fixture, sign, SigningKey};
 use tollgate_jwt::{verify, Alg, Header, HeaderBuf, Key, Token, MAX_HEADER_LEN};
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract, forwarded.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 const MAX_TOKEN: usize = 16 * 1024;
 
@@ -60,12 +37,8 @@ fn signing_key(alg: Alg) -> SigningKey {
 }
 
 /// Average heap allocations of `f` over `n` runs.
-fn allocations(n: u64, mut f: impl FnMut()) -> f64 {
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for _ in 0..n {
-        f();
-    }
-    (ALLOCS.load(Ordering::SeqCst) - before) as f64 / n as f64
+fn allocations(n: u64, f: impl FnMut()) -> f64 {
+    tollgate_alloc_count::per_call(n, f)
 }
 
 fn parse(text: &str) -> Alg {

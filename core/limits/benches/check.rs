@@ -6,38 +6,15 @@
 //!
 //!   cargo bench -p tollgate-limits --bench check
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tollgate_limits::{Decision, Kind, LimitId, Message, ShardLimiter};
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract, forwarded.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract, forwarded.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 const ID: LimitId = LimitId(1);
 const KEY: &[u8] = b"subscription-0123456789abcdef";
@@ -109,11 +86,11 @@ impl Pair {
 }
 
 fn allocations_per_call(n: u64, mut f: impl FnMut(u64)) -> f64 {
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for i in 0..n {
+    let mut i = 0;
+    tollgate_alloc_count::per_call(n, || {
         f(i);
-    }
-    (ALLOCS.load(Ordering::SeqCst) - before) as f64 / n as f64
+        i += 1;
+    })
 }
 
 fn bench(c: &mut Criterion) {

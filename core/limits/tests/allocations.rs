@@ -1,44 +1,19 @@
 //! Heap allocations on the request path, counted with a counting global allocator: a
 //! check of a key already held allocates nothing, admitted or refused.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use tollgate_limits::{Decision, Kind, LimitId, ShardLimiter};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: delegates every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours, forwarded.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours, forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 
 /// Fewest allocations over three runs of `f` (the harness' own threads may allocate
 /// now and then; an allocation per check shows in every run).
 fn quietest(mut f: impl FnMut()) -> u64 {
     (0..3)
         .map(|_| {
-            let before = ALLOCS.load(Ordering::SeqCst);
+            let before = tollgate_alloc_count::total();
             f();
-            ALLOCS.load(Ordering::SeqCst) - before
+            tollgate_alloc_count::total() - before
         })
         .min()
         .unwrap_or(u64::MAX)
