@@ -139,9 +139,10 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
             }
         }
     }
+    let (certificates, certificate_thumbprints) = certificates(loaded, &mut errors);
     let options = CompileOptions {
-        certificates: certificates(loaded, &mut errors),
-        certificate_thumbprints: thumbprints(loaded),
+        certificates,
+        certificate_thumbprints,
     };
     if errors.is_empty() {
         Ok(Sources {
@@ -341,33 +342,31 @@ fn source(
     }
 }
 
-/// SHA-1 thumbprints of the `certificates:` entries that are X.509 certificates (files
-/// that cannot be read are reported by `certificates`).
-fn thumbprints(loaded: &Loaded) -> BTreeMap<String, String> {
-    use rustls::pki_types::pem::PemObject;
-    let mut out = BTreeMap::new();
-    for (id, cert) in &loaded.config.certificates {
-        if let Ok(der) = rustls::pki_types::CertificateDer::from_pem_file(&cert.file) {
-            if let Ok(info) = crate::tls::x509::CertInfo::parse(&der) {
-                out.insert(id.clone(), info.thumbprint);
-            }
-        }
-    }
-    out
-}
-
-/// `certificates:` read and turned into verification keys; errors name the file.
+/// `certificates:` read once each: verification keys (validate-jwt `certificate-id`)
+/// and, for X.509 certificates, SHA-1 thumbprints (validate-client-certificate
+/// `issuer-certificate-id`); errors name the file.
 fn certificates(
     loaded: &Loaded,
     errors: &mut Vec<PolicyError>,
-) -> BTreeMap<String, tollgate_jwt::Key> {
+) -> (
+    BTreeMap<String, tollgate_jwt::Key>,
+    BTreeMap<String, String>,
+) {
+    use rustls::pki_types::pem::PemObject;
     let mut out = BTreeMap::new();
+    let mut thumbprints = BTreeMap::new();
     for (id, cert) in &loaded.config.certificates {
         let key_path = format!("certificates.{id}.file");
         let loc = loaded.locate(&key_path);
         let read = std::fs::read_to_string(&cert.file)
             .map_err(|e| format!("cannot read `{}`: {e}", cert.file.display()))
             .and_then(|pem| {
+                let info = rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+                    .ok()
+                    .and_then(|der| crate::tls::x509::CertInfo::parse(&der).ok());
+                if let Some(info) = info {
+                    thumbprints.insert(id.clone(), info.thumbprint);
+                }
                 tollgate_jwt::Key::from_pem(&pem).map_err(|e| {
                     format!("`{}` holds no usable public key: {e}", cert.file.display())
                 })
@@ -388,5 +387,5 @@ fn certificates(
             }),
         }
     }
-    out
+    (out, thumbprints)
 }
