@@ -133,7 +133,11 @@ impl Snapshot {
         }
         let mut tls = None;
         if let Some(t) = g.tls.as_ref().filter(|t| !t.certificates.is_empty()) {
-            match crate::tls::server::build(t, g.http2.enabled, unix_now()) {
+            match crate::tls::server::build(
+                t,
+                g.http2.enabled,
+                (crate::limits::now_ms() / 1000) as i64,
+            ) {
                 Ok(built) => tls = Some(std::sync::Arc::new(built)),
                 Err(errs) => {
                     errors.extend(
@@ -195,11 +199,4 @@ impl Snapshot {
             http2: g.http2,
         })
     }
-}
-
-/// Wall-clock Unix seconds (certificate validity at load).
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::certs::{files, SniTable};
 use super::server::ServerTls;
@@ -79,10 +79,7 @@ pub fn start(tls: &ServerTls) -> Option<Reload> {
 
 /// Loads the whole set again; the error lists every failing entry.
 pub fn reload(entries: &[tollgate_core::config::TlsCertificate]) -> Result<SniTable, String> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    SniTable::load(entries, now).map_err(|errors| {
+    SniTable::load(entries, (crate::limits::now_ms() / 1000) as i64).map_err(|errors| {
         errors
             .iter()
             .map(|e| format!("{}: {}", e.key_path, e.message))
