@@ -43,6 +43,11 @@ pub(crate) struct Entry {
     /// refused since budget last came back, one bit per `shard % 64`.
     pub(crate) ledgers: [Ledger; 2],
     pub(crate) waiters: u64,
+    /// Owner role: shards granted tokens since they were last called back (one bit per
+    /// `shard % 64`), the shards called back whose answer has not come, and when.
+    pub(crate) holders: u64,
+    pub(crate) recalling: u64,
+    pub(crate) recalled_at: u64,
 
     /// Holder role.
     pub(crate) lease: Lease,
@@ -75,6 +80,9 @@ impl Default for Entry {
             slot_end: 0,
             ledgers: [Ledger::default(), Ledger::default()],
             waiters: 0,
+            holders: 0,
+            recalling: 0,
+            recalled_at: 0,
             lease: Lease::default(),
             pool: Pool::default(),
         }
@@ -103,6 +111,8 @@ impl Entry {
         // then evicts itself, not the keys in steady use.
         self.referenced = false;
         self.waiters = 0;
+        self.holders = 0;
+        self.recalling = 0;
         self.lease = Lease::default();
         self.pool.restart(self.pool.epoch);
         self.pool.rtt_ms = 0;
@@ -121,6 +131,10 @@ impl Entry {
             && limits.map(|l| l.is_some()) == self.limits.map(|l| l.is_some());
         self.kind = *kind;
         self.limits = limits;
+        // What the owner said under the old limit (nothing left until then) no longer
+        // holds: ask it again.
+        self.lease.hint = [u64::MAX; 2];
+        self.lease.free_at = [0; 2];
         if same_windows && self.live {
             return;
         }

@@ -63,6 +63,10 @@ pub(crate) enum Body {
     Charge { slot: u64, tokens: [u64; 2] },
     /// Owner → holder: budget came back since you were refused; ask again.
     Wake { remaining: [u64; 2] },
+    /// Owner → holder: the window is short while your lease may hold unspent tokens:
+    /// give them back now. Always answered with a `Return` (of nothing, if nothing is
+    /// held), so the owner knows when every answer is in.
+    Recall,
     /// Owner → store: an operation on the key's shared count, sent in `epoch`.
     Up { op: Op, epoch: u32 },
     /// Store → owner: the answer to its `Op::Ask` for `slot`, sent in `epoch`.

@@ -174,6 +174,9 @@ pub(crate) fn grant(
         };
         ledger.charge(g);
         tokens[unit] = g;
+        if g > 0 {
+            e.holders |= 1u64 << (from % 64);
+        }
         remaining[unit] = available[unit] - g;
         let n = need[unit].max(1);
         if remaining[unit] < n || refused_until > 0 {

@@ -267,6 +267,13 @@ impl ShardLimiter {
                 let e = &mut self.table.entries[i];
                 let body = owner::grant(e, link, msg.from, need, want, now_ms, out);
                 self.list_pool(i);
+                if let Body::Grant { tokens: [0, 0], .. } = body {
+                    // Refused: call back what other shards sit on; the refused shard is
+                    // woken when it comes back (`take_back`).
+                    if self.ctx.upstream.is_none() {
+                        self.recall(i, msg.from, now_ms, out);
+                    }
+                }
                 out.push(Message {
                     to: msg.from,
                     from: self.ctx.shard,
@@ -283,6 +290,7 @@ impl ShardLimiter {
                     return;
                 };
                 let e = &mut self.table.entries[i];
+                e.recalling &= !(1u64 << (msg.from % 64));
                 let mut woken = owner::take_back(e, slot, tokens, now_ms);
                 if let Some(link) = self.ctx.upstream.as_ref().filter(|l| l.epoch == epoch) {
                     cluster::returned(e, link, now_ms, slot, tokens, out);
@@ -332,6 +340,26 @@ impl ShardLimiter {
                 };
                 holder::on_grant(&mut self.table.entries[i], &self.ctx, msg.body, now_ms, out);
                 self.list(i);
+            }
+            Body::Recall => {
+                let h = self.table.hash(msg.id, &msg.key);
+                let found = self.table.find(h, msg.id, &msg.key).map(|i| i as usize);
+                let e = found
+                    .map(|i| &mut self.table.entries[i])
+                    .filter(|e| e.owner == msg.from);
+                match e {
+                    Some(e) if e.lease.holds() => holder::give_back(e, &self.ctx, out),
+                    _ => out.push(Message {
+                        to: msg.from,
+                        from: self.ctx.shard,
+                        body: Body::Return {
+                            slot: 0,
+                            tokens: [0; 2],
+                            epoch: self.ctx.epoch(),
+                        },
+                        ..msg
+                    }),
+                }
             }
             Body::Wake { remaining } => {
                 let h = self.table.hash(msg.id, &msg.key);
@@ -458,6 +486,12 @@ impl ShardLimiter {
         }
     }
 
+    /// Whether this shard holds leases from other shards (which [`ShardLimiter::tick`]
+    /// gives back when their key goes idle: tick often while this is true).
+    pub fn holds_leases(&self) -> bool {
+        !self.leased.is_empty()
+    }
+
     /// Keys held on this shard (owned or leased), at most `max_keys`.
     pub fn len(&self) -> usize {
         self.table.len()
@@ -488,7 +522,20 @@ impl ShardLimiter {
             if self.ctx.upstream.is_some() {
                 self.list_pool(i);
             }
-            d
+            match d {
+                // Short while other shards may sit on unspent leases: call them back
+                // and decide again when they answered (one round trip). Not with a
+                // shared store: there a lease may be lent on credit, which must not
+                // come back as pooled budget.
+                Decision::Denied { retry_after_ms, .. }
+                    if retry_after_ms != u64::MAX
+                        && self.ctx.upstream.is_none()
+                        && self.recall(i, self.ctx.shard, now_ms, out) =>
+                {
+                    Decision::Pending
+                }
+                d => d,
+            }
         } else {
             holder::admit(e, &self.ctx, now_ms, count, mode, out)
         }
@@ -563,6 +610,46 @@ impl ShardLimiter {
     }
 
     /// Tells every shard refused since budget last came back that it may ask again.
+    /// The owner of record `i` is short: calls back the leases of the shards it granted
+    /// tokens to (all but `except`, the one asking). True while answers are awaited
+    /// (sent now, or earlier and younger than the ask timeout): the request waits and
+    /// is decided again when they are in.
+    fn recall(&mut self, i: usize, except: u16, now_ms: u64, out: &mut Vec<Message>) -> bool {
+        let timeout = self.ctx.tuning.ask_timeout_ms;
+        let me = self.ctx.shard;
+        let e: &mut Entry = &mut self.table.entries[i];
+        if e.recalling != 0 && now_ms < e.recalled_at.saturating_add(timeout) {
+            return true;
+        }
+        e.recalling = 0;
+        // At most one call-back per idle period: under overload every lease is being
+        // spent anyway, and calling them back only puts budget in flight.
+        if now_ms < e.recalled_at.saturating_add(self.ctx.tuning.idle_ms) {
+            return false;
+        }
+        let bit = |s: u16| 1u64 << (s % 64);
+        let targets = e.holders & !bit(except) & !bit(me);
+        e.recalling = targets;
+        if targets == 0 {
+            return false;
+        }
+        e.holders &= !targets;
+        e.recalled_at = now_ms;
+        for shard in (0..self.ctx.shards).filter(|&s| s != me && s != except) {
+            if targets & bit(shard) != 0 {
+                out.push(Message {
+                    to: shard,
+                    from: me,
+                    id: e.id,
+                    kind: e.kind,
+                    key: e.key.as_slice().into(),
+                    body: Body::Recall,
+                });
+            }
+        }
+        true
+    }
+
     fn wake(&mut self, i: usize, remaining: [u64; 2], out: &mut Vec<Message>) {
         let e: &mut Entry = &mut self.table.entries[i];
         let waiters = std::mem::take(&mut e.waiters);

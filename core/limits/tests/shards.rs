@@ -317,3 +317,107 @@ fn degenerate_inputs_across_shards_do_not_panic() {
         }
     }
 }
+
+/// One client, one request at a time, each on whichever shard its new connection lands
+/// on (messages delivered at once): no refusal while the window still has budget, and
+/// exactly the limit admitted. A refused request's `Retry-After` must be true.
+#[test]
+fn sequential_requests_on_random_shards_are_refused_only_when_the_limit_is_spent() {
+    for shards_n in [2u16, 3, 4] {
+        for seed in 1..40u64 {
+            let mut rng = Rng(seed);
+            let mut shards: Vec<ShardLimiter> = (0..shards_n)
+                .map(|s| ShardLimiter::new(s, shards_n, 1000))
+                .collect();
+            let kind = rate(8, 60_000);
+            let mut now = 1_000_000;
+            let mut admitted = 0;
+            for i in 0..16 {
+                let s = (rng.next() % u64::from(shards_n)) as u16;
+                match request(&mut shards, s, LimitId(1), &kind, b"alice", now) {
+                    Decision::Allowed { .. } => {
+                        assert!(
+                            admitted < 8,
+                            "over the limit: shards {shards_n} seed {seed} request {i}"
+                        );
+                        admitted += 1;
+                    }
+                    Decision::Denied { .. } => assert_eq!(
+                        admitted, 8,
+                        "refused with budget left: shards {shards_n} seed {seed} request {i} on shard {s}"
+                    ),
+                    Decision::Pending => panic!("still pending with messages delivered"),
+                }
+                now += 40;
+                let mut out = Vec::new();
+                for sh in shards.iter_mut() {
+                    sh.tick(now, &mut out);
+                }
+                pump(&mut shards, out, now);
+            }
+            assert_eq!(admitted, 8);
+        }
+    }
+}
+
+/// A lease parked on a shard that has gone quiet does not make the owner refuse: the
+/// owner calls it back and admits, so a refusal means the window really is spent.
+#[test]
+fn budget_parked_in_a_lease_is_called_back_before_anyone_is_refused() {
+    for (shards_n, limit) in [(2u16, 8u64), (3, 8), (4, 100)] {
+        let mut shards: Vec<ShardLimiter> = (0..shards_n)
+            .map(|s| ShardLimiter::new(s, shards_n, 1000))
+            .collect();
+        let kind = rate(limit, 60_000);
+        let key = b"alice";
+        let owner = (0..shards_n)
+            .find(|&s| {
+                let mut out = Vec::new();
+                let d = shards[s as usize].peek(LimitId(1), &kind, key, 1_000, &mut out);
+                d != Decision::Pending
+            })
+            .unwrap();
+        let other = (owner + 1) % shards_n;
+        let third = (owner + 2) % shards_n;
+        let now = 1_000;
+        // A burst on `other`: several requests ask before the first grant arrives, so
+        // the lease it gets is bigger than what it will spend.
+        let mut msgs = Vec::new();
+        for _ in 0..4 {
+            let d = shards[other as usize].check(LimitId(1), &kind, key, 1, now, &mut msgs);
+            assert_eq!(d, Decision::Pending);
+        }
+        pump(&mut shards, msgs, now);
+        let mut admitted = 0;
+        for _ in 0..2 {
+            assert!(matches!(
+                request(&mut shards, other, LimitId(1), &kind, key, now),
+                Decision::Allowed { .. }
+            ));
+            admitted += 1;
+        }
+        // Everything else lands on the owner (and, with 3+ shards, a third shard), at
+        // once: all of the window's budget is admitted, then refused.
+        let mut t = now + 1;
+        let mut turn = 0;
+        loop {
+            let s = if shards_n > 2 && turn % 2 == 1 {
+                third
+            } else {
+                owner
+            };
+            turn += 1;
+            match request(&mut shards, s, LimitId(1), &kind, key, t) {
+                Decision::Allowed { .. } => admitted += 1,
+                Decision::Denied { .. } => break,
+                Decision::Pending => panic!("pending with messages delivered"),
+            }
+            t += 1;
+            assert!(admitted <= limit, "over the limit");
+        }
+        assert_eq!(
+            admitted, limit,
+            "{shards_n} shards: refused with budget parked on shard {other}"
+        );
+    }
+}
