@@ -245,6 +245,26 @@ pub(crate) fn origin_hash(el: &MergedElement) -> u64 {
     h
 }
 
+/// A per-subscription counter's identity: the policy's name and the named document
+/// (`product/ID`, `api/ID`, `operation/API/OP`, `fragment/ID`) it is written in, which
+/// holds at most one of each (APIM). Unlike [`origin_hash`] it does not move when lines
+/// do, so a reload that keeps the policy keeps its counts.
+pub(crate) fn owner_hash(el: &MergedElement, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes.iter().chain(&[0xff]) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+    };
+    eat(el.name.as_bytes());
+    eat(el.owner.as_bytes());
+    for p in parts {
+        eat(p.as_bytes());
+    }
+    h
+}
+
 /// Counts siblings for LastError.Path (`choose[1]/when[2]`).
 #[derive(Default)]
 pub(crate) struct PathCounter {

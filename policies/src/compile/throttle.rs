@@ -1,9 +1,11 @@
 //! `rate-limit`, `rate-limit-by-key`, `quota` and `quota-by-key`.
 //!
 //! Each becomes one instruction holding its counters: the policy's own and one per
-//! `<api>` / `<operation>` child. Counter ids come from where the policy is written, so
-//! the same policy merged into several programs counts once; by-key counters are shared
-//! by every policy using the same key value (APIM's rule), so their id is the kind alone.
+//! `<api>` / `<operation>` child. Counter ids name the policy and the document it is
+//! written in (`product/ID`, `api/ID`, …, and the child's api/operation), so the same
+//! policy merged into several programs counts once and a reload (or an edit that moves
+//! lines) keeps the counts; by-key counters are shared by every policy using the same
+//! key value (APIM's rule), so their id is the kind alone.
 
 use crate::program::{Counter, Insn, Operand, Section, Throttle, ThrottleKind};
 use crate::xml::MergedElement;
@@ -19,7 +21,7 @@ const RATE_BY_KEY_ID: u64 = 0x7261_7465_6b65_7931;
 const QUOTA_BY_KEY_ID: u64 = 0x7175_6f74_616b_6579;
 
 pub(super) fn rate_limit(c: &mut Compiler, ctx: &Ctx<'_>, by_key: bool) {
-    let base = super::origin_hash(ctx.el);
+    let base = super::owner_hash(ctx.el, &[]);
     let counter = if by_key {
         let calls = c.required_operand(ctx, "calls");
         let period = c.required_operand(ctx, "renewal-period");
@@ -48,14 +50,14 @@ pub(super) fn rate_limit(c: &mut Compiler, ctx: &Ctx<'_>, by_key: bool) {
     };
     let mut counters = vec![counter];
     if !by_key {
-        children(c, ctx.el, base, ThrottleKind::Rate, &mut counters);
+        children(c, ctx.el, ThrottleKind::Rate, &mut counters);
     }
     let t = throttle(c, ctx, ThrottleKind::Rate, by_key, counters);
     c.emit(ctx, Insn::Throttle(Box::new(t)));
 }
 
 pub(super) fn quota(c: &mut Compiler, ctx: &Ctx<'_>, by_key: bool) {
-    let base = super::origin_hash(ctx.el);
+    let base = super::owner_hash(ctx.el, &[]);
     let calls = positive(c, ctx.el, "calls");
     let kilobytes = positive(c, ctx.el, "bandwidth");
     let Some(period) = c.literal(
@@ -80,7 +82,7 @@ pub(super) fn quota(c: &mut Compiler, ctx: &Ctx<'_>, by_key: bool) {
         operation: None,
     }];
     if !by_key {
-        children(c, ctx.el, base, ThrottleKind::Quota, &mut counters);
+        children(c, ctx.el, ThrottleKind::Quota, &mut counters);
     }
     let mut t = throttle(c, ctx, ThrottleKind::Quota, by_key, counters);
     if by_key {
@@ -168,28 +170,24 @@ fn throttle(
 }
 
 /// `<api name|id …><operation name|id …/></api>` children: counters of their own.
-fn children(
-    c: &mut Compiler,
-    el: &MergedElement,
-    base: u64,
-    kind: ThrottleKind,
-    out: &mut Vec<Counter>,
-) {
-    for (i, api) in el.elements().filter(|e| e.name == "api").enumerate() {
+fn children(c: &mut Compiler, el: &MergedElement, kind: ThrottleKind, out: &mut Vec<Counter>) {
+    let id = |parts: &[&str]| super::owner_hash(el, parts);
+    for api in el.elements().filter(|e| e.name == "api") {
         let Some(api_ref) = target(c, api) else {
             continue;
         };
-        if let Some(counter) = child_counter(c, api, kind, base ^ ((i as u64 + 1) << 32)) {
+        let api_part = child_part(&api_ref);
+        if let Some(counter) = child_counter(c, api, kind, id(&[&api_part])) {
             out.push(Counter {
                 api: Some(api_ref.clone()),
                 ..counter
             });
         }
-        for (j, op) in api.elements().filter(|e| e.name == "operation").enumerate() {
+        for op in api.elements().filter(|e| e.name == "operation") {
             let Some(op_ref) = target(c, op) else {
                 continue;
             };
-            let id = base ^ ((i as u64 + 1) << 32) ^ ((j as u64 + 1) << 48);
+            let id = id(&[&api_part, &child_part(&op_ref)]);
             if let Some(counter) = child_counter(c, op, kind, id) {
                 out.push(Counter {
                     api: Some(api_ref.clone()),
@@ -245,6 +243,11 @@ fn child_counter(
             })
         }
     }
+}
+
+/// A child's part of its counter's name: `id=orders` or `name=Orders API`.
+fn child_part((value, by_id): &(Box<str>, bool)) -> String {
+    format!("{}={value}", if *by_id { "id" } else { "name" })
 }
 
 /// `name` or `id` of an `<api>` / `<operation>` child (id wins, as in APIM).

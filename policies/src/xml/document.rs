@@ -25,6 +25,11 @@ pub struct Section {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
     pub file: String,
+    /// Which scope's document this is, by name (`product/starter`, `api/orders`,
+    /// `operation/orders/get`): the identity of the per-subscription counters it declares,
+    /// stable across reloads and edits that move lines. The file name until the loader
+    /// names it.
+    pub owner: String,
     /// Where `<policies>` starts.
     pub loc: Loc,
     pub inbound: Option<Section>,
@@ -95,6 +100,7 @@ pub fn parse_document(text: &str, origin: &Origin) -> Result<Document, Vec<Polic
     no_attributes(&root, file, &mut errors);
     let mut doc = Document {
         file: file.to_owned(),
+        owner: file.to_owned(),
         loc: root.loc,
         inbound: None,
         backend: None,

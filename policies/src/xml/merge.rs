@@ -79,6 +79,8 @@ pub struct MergedElement {
     pub children: Vec<MergedNode>,
     pub loc: Loc,
     pub file: Arc<str>,
+    /// The named document (or `fragment/ID`) whose text this is: see [`Document::owner`].
+    pub owner: Arc<str>,
     /// The scope whose text this is (`Fragment(id)` for inlined fragment content).
     pub scope: Scope,
     /// The scope whose document brought it in: `scope`, or for fragment content the
@@ -183,8 +185,8 @@ pub fn merge(scopes: &Scopes) -> Result<Effective, Vec<PolicyError>> {
                 host: scope.clone(),
                 errors: &mut errors,
             };
-            let sections =
-                SectionKind::ALL.map(|k| doc.section(k).map(|s| x.section(s, &doc.file)));
+            let sections = SectionKind::ALL
+                .map(|k| doc.section(k).map(|s| x.section(s, &doc.file, &doc.owner)));
             Level {
                 scope,
                 doc,
@@ -298,15 +300,18 @@ enum Role {
 struct Source<'s> {
     scope: &'s Scope,
     file: &'s Arc<str>,
+    owner: &'s Arc<str>,
 }
 
 impl Expander<'_, '_> {
-    fn section(&mut self, section: &Section, file: &str) -> Vec<Item> {
+    fn section(&mut self, section: &Section, file: &str, owner: &str) -> Vec<Item> {
         let file: Arc<str> = Arc::from(file);
+        let owner: Arc<str> = Arc::from(owner);
         let host = self.host.clone();
         let src = Source {
             scope: &host,
             file: &file,
+            owner: &owner,
         };
         let mut items = Vec::new();
         for el in &section.policies {
@@ -347,9 +352,11 @@ impl Expander<'_, '_> {
         };
         let scope = Scope::Fragment(id.to_owned());
         let file: Arc<str> = Arc::from(fragment.file.as_str());
+        let owner: Arc<str> = Arc::from(format!("fragment/{id}"));
         let inner = Source {
             scope: &scope,
             file: &file,
+            owner: &owner,
         };
         let mut out = Vec::new();
         let before = self.errors.len();
@@ -425,6 +432,7 @@ impl Expander<'_, '_> {
             children,
             loc: el.loc,
             file: src.file.clone(),
+            owner: src.owner.clone(),
             scope: src.scope.clone(),
             host: self.host.clone(),
         }

@@ -89,6 +89,7 @@ fn strip(e: &MergedElement) -> MergedElement {
 fn blank(e: &mut MergedElement) {
     e.loc = Default::default();
     e.file = "".into();
+    e.owner = "".into();
     e.scope = Scope::Global;
     e.host = Scope::Global;
     for a in &mut e.attrs {
