@@ -47,8 +47,8 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     /// `limit-concurrency`: takes one of `max` slots for `key`; `Full` when all are
     /// taken, `Pending` while another shard is asked.
     fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> crate::exchange::Acquire;
-    /// `limit-concurrency` found its slots with another shard: true (once per request)
-    /// when the proxy should wait for its answer and run the policy again.
+    /// `limit-concurrency` found its slots with another shard: true when the proxy should
+    /// wait for its answer and run the policy again (until the proxy's deadline).
     fn await_slot(&mut self) -> bool;
     /// Gives back the slot most recently taken.
     fn concurrency_release(&mut self);
@@ -79,7 +79,7 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
         None
     }
     /// A budget is with another shard: true means "wait briefly, then run the policy
-    /// again" (once per request).
+    /// again" (until the proxy's deadline passes).
     fn await_budget(&mut self) -> bool {
         false
     }

@@ -9,7 +9,7 @@
 //! `limits` runs each shard's rate-limit counters and their budget exchange. `echo` is the
 //! built-in demo backend used by the embedded default configuration. `tls` holds the
 //! HTTPS listener's settings (SNI certificates, resumption, client certificates, reload)
-//! and the TLS stream.
+//! and the TLS stream. `reload` loads a changed configuration and hands it to the shards.
 
 pub mod cli;
 pub mod echo;
@@ -18,6 +18,7 @@ pub mod http;
 pub mod jwks;
 pub mod limits;
 pub mod log;
+pub mod reload;
 pub mod rent;
 pub mod runtime;
 pub mod server;

@@ -153,26 +153,7 @@ fn load(file: &Path) -> Result<(Snapshot, Loaded), String> {
 fn compile(loaded: Loaded) -> Result<(Snapshot, Loaded), String> {
     match Snapshot::build(&loaded) {
         Ok(s) => Ok((s, loaded)),
-        Err(e) => {
-            let mut out = String::new();
-            for r in &e.routes {
-                let loc = loaded.locate(&r.key_path);
-                let (line, col) = loc.map_or((0, 0), |l| (l.line, l.col));
-                out.push_str(&format!(
-                    "{}:{line}:{col}: {}: {}\n  hint: {}\n",
-                    loaded.origin.display(),
-                    r.key_path,
-                    r.message,
-                    r.hint
-                ));
-            }
-            for p in &e.policies {
-                out.push_str(&format!("{p}\n"));
-            }
-            let n = e.routes.len() + e.policies.len();
-            out.push_str(&format!("{n} error{}\n", if n == 1 { "" } else { "s" }));
-            Err(out)
-        }
+        Err(e) => Err(e.report(&loaded)),
     }
 }
 
@@ -198,6 +179,7 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let baseline = tollgate::reload::baseline(&loaded);
     if std::env::var("TOLLGATE_LOG").is_err() {
         if let Some(logging) = &loaded.config.logging {
             use tollgate::log::Level;
@@ -250,7 +232,8 @@ fn run(args: RunArgs) -> ExitCode {
         config::Shards::Auto => 0,
         config::Shards::Count(n) => n.get(),
     });
-    let gateway = match runtime::start_listening(Arc::new(snapshot), listen, shards, choice) {
+    let snapshot = Arc::new(snapshot);
+    let gateway = match runtime::start_listening(snapshot.clone(), listen, shards, choice) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
@@ -274,7 +257,17 @@ fn run(args: RunArgs) -> ExitCode {
             "Run `tollgate run --config gateway.yaml` to serve your own APIs (see examples/)."
         );
     }
-    wait_for_signal(&gateway);
+    let reloader = args.config.as_ref().map(|file| {
+        let r = Arc::new(tollgate::reload::Reloader::new(
+            file.clone(),
+            &loaded,
+            snapshot,
+            gateway.installer(),
+        ));
+        tollgate::reload::watch(r.clone(), g.reload.watch_interval, baseline);
+        r
+    });
+    wait_for_signal(&gateway, reloader.as_deref());
     tollgate::info!("shutting down: draining connections");
     gateway.shutdown();
     gateway.join();
@@ -282,8 +275,9 @@ fn run(args: RunArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Until SIGTERM or SIGINT; SIGHUP reloads the TLS certificate files.
-fn wait_for_signal(gateway: &runtime::Gateway) {
+/// Until SIGTERM or SIGINT; SIGHUP reloads the configuration and the TLS certificate
+/// files.
+fn wait_for_signal(gateway: &runtime::Gateway, reloader: Option<&tollgate::reload::Reloader>) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
         Ok(mut signals) => {
@@ -291,7 +285,12 @@ fn wait_for_signal(gateway: &runtime::Gateway) {
                 if signal != SIGHUP {
                     break;
                 }
-                tollgate::info!("SIGHUP: reloading the TLS certificates");
+                match reloader {
+                    Some(r) => r.reload_and_log("SIGHUP"),
+                    None => tollgate::info!(
+                        "SIGHUP: serving the embedded default configuration; nothing to reload"
+                    ),
+                }
                 gateway.reload_tls();
             }
         }

@@ -232,11 +232,7 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
     }
 
     fn await_budget(&mut self) -> bool {
-        if self.waited_for_budget || self.throttler.is_none() {
-            return false;
-        }
-        self.waited_for_budget = true;
-        true
+        !self.waited_for_budget && self.throttler.is_some()
     }
 
     fn defer_count(&mut self, at: u32, key: &'a str, what: u8) {
@@ -254,11 +250,7 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
     }
 
     fn await_slot(&mut self) -> bool {
-        if self.waited_for_slot || self.limiter.is_none() {
-            return false;
-        }
-        self.waited_for_slot = true;
-        true
+        !self.waited_for_slot && self.limiter.is_some()
     }
 
     fn concurrency_release(&mut self) {

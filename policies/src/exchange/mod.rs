@@ -218,9 +218,11 @@ pub struct Exchange<'a> {
     pub waited_for_keys: bool,
     /// Rate limits and quotas; without one nothing is throttled.
     pub throttler: Option<&'a dyn Throttler>,
-    /// A throttling policy waited for budget from another shard already.
+    /// The host waited as long as it will for budget from another shard: a budget
+    /// still elsewhere now lets the call through (set by the host when its deadline
+    /// passes; until then each answer that arrives runs the policy again).
     pub waited_for_budget: bool,
-    /// `limit-concurrency` waited for a slot from another shard already.
+    /// The same for `limit-concurrency`'s slots (which then refuse).
     pub waited_for_slot: bool,
     /// Counts to make once the response is known: (instruction, counter key, what).
     pub deferred_counts: bumpalo::collections::Vec<'a, (u32, &'a str, u8)>,

@@ -45,7 +45,7 @@ pub async fn serve(
     peer: SocketAddr,
     session: Rc<SessionInfo>,
 ) {
-    let snap = shard.snapshot.clone();
+    let snap = shard.snapshot();
     let s = &snap.http2;
     let tls = io.is_tls();
     let io = monoio_compat::StreamWrapper::new(Prefixed::new(prefix, io));
@@ -163,6 +163,7 @@ async fn stream(
     let mut head = Vec::with_capacity(512);
     request_to_h1(&parts, kind, &mut head);
     let grpc = grpc::is_grpc(&parts.headers);
+    let snap = shard.snapshot();
     let stream = H2Stream {
         reader: ToH1::new(head, body, kind),
         writer: Writer::Head {
@@ -172,8 +173,8 @@ async fn stream(
             grpc,
         },
         tls,
-        max_header_bytes: shard.snapshot.limits.max_header_bytes,
-        max_headers: shard.snapshot.limits.max_headers,
+        max_header_bytes: snap.limits.max_header_bytes,
+        max_headers: snap.limits.max_headers,
     };
     crate::server::serve_stream(shard, Box::new(Rent(stream)), peer, (*session).clone()).await;
 }

@@ -63,11 +63,14 @@ impl ShardThrottle {
         self.flush(&mut out);
     }
 
-    /// Periodic upkeep: unspent leases go back, idle keys expire.
-    pub fn tick(&self, now_ms: u64) {
+    /// Periodic upkeep: unspent leases go back, idle keys expire. True while leases are
+    /// held (the next tick should come soon: an idle lease is budget other shards lack).
+    pub fn tick(&self, now_ms: u64) -> bool {
         let mut out = self.out.borrow_mut();
-        self.limiter.borrow_mut().tick(now_ms, &mut out);
+        let mut limiter = self.limiter.borrow_mut();
+        limiter.tick(now_ms, &mut out);
         self.flush(&mut out);
+        limiter.holds_leases()
     }
 
     /// Waits until a message from another shard arrives, or `limit` passes.

@@ -12,4 +12,4 @@ mod listeners;
 mod shard;
 
 pub use driver::{Driver, DriverChoice};
-pub use shard::{start, start_listening, Gateway, Listen, ShardPeers, StartError};
+pub use shard::{start, start_listening, Gateway, Installer, Listen, ShardPeers, StartError};

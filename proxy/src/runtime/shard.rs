@@ -25,6 +25,8 @@ pub struct Gateway {
     shutdown: Arc<AtomicBool>,
     /// Asks the certificate watcher to reload now.
     tls_reload: Option<crate::tls::watch::Reload>,
+    /// Where new configuration snapshots go, one channel per shard.
+    installer: Installer,
     /// Duplicates of the shards' listening sockets, kept so `shutdown` can wake the
     /// accepts without racing the shards closing their own descriptors.
     listener_fds: Vec<OwnedFd>,
@@ -134,6 +136,9 @@ pub fn start_listening(
     }
     let mut listener_fds = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
+    let mut installer = Installer {
+        shards: Vec::with_capacity(shards),
+    };
     let pairs = http_listeners.into_iter().zip(https_listeners);
     for (id, std_listener) in pairs.enumerate() {
         for l in [&std_listener.0, &std_listener.1].into_iter().flatten() {
@@ -144,9 +149,12 @@ pub fn start_listening(
         let shutdown = shutdown.clone();
         let link = links.get_mut(id).and_then(Option::take);
         let mesh = meshes.get_mut(id).and_then(Option::take);
+        let (config_tx, config_rx) = crossbeam_channel::unbounded();
+        installer.shards.push(config_tx);
         let peers = ShardPeers {
             keys: link,
             limits: mesh,
+            config: Some(config_rx),
             shards,
         };
         let handle = std::thread::Builder::new()
@@ -160,6 +168,7 @@ pub fn start_listening(
         https_addr,
         shards,
         tls_reload,
+        installer,
         shutdown,
         listener_fds,
         threads,
@@ -171,6 +180,8 @@ pub fn start_listening(
 pub struct ShardPeers {
     pub keys: Option<crate::jwks::Link>,
     pub limits: Option<crate::limits::ShardLink>,
+    /// New configuration snapshots (a reload).
+    pub config: Option<crossbeam_channel::Receiver<Arc<Snapshot>>>,
     pub shards: usize,
 }
 
@@ -226,7 +237,28 @@ fn shard_main(
     }
 }
 
+/// Hands a new configuration snapshot to every shard (each takes it in within
+/// [`crate::server::CONFIG_POLL`] and serves new requests with it).
+#[derive(Clone)]
+pub struct Installer {
+    shards: Vec<crossbeam_channel::Sender<Arc<Snapshot>>>,
+}
+
+impl Installer {
+    pub fn install(&self, snapshot: &Arc<Snapshot>) {
+        for tx in &self.shards {
+            // A shard that stopped has dropped its receiver: nothing to do for it.
+            let _ = tx.send(snapshot.clone());
+        }
+    }
+}
+
 impl Gateway {
+    /// What a reload uses to reach the shards.
+    pub fn installer(&self) -> Installer {
+        self.installer.clone()
+    }
+
     /// Loads the TLS certificate files again (SIGHUP); open connections keep theirs.
     pub fn reload_tls(&self) {
         if let Some(r) = &self.tls_reload {

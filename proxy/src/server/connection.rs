@@ -101,7 +101,7 @@ pub async fn serve_tls(
         }
     };
     let mut t = Box::new(crate::rent::Rent(crate::tls::TlsStream::new(stream, conn)));
-    let limit = shard.snapshot.timeouts.client_header;
+    let limit = shard.snapshot().timeouts.client_header;
     match monoio::time::timeout(limit, t.0.handshake()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
@@ -205,7 +205,7 @@ async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
     if c.buf.capacity() > 0 {
         shard.bufs.put(std::mem::take(&mut c.buf));
     }
-    let timeouts = &shard.snapshot.timeouts;
+    let timeouts = shard.snapshot().timeouts;
     if !c.stream.has_buffered() {
         // An HTTP/2 stream carries one request: nothing more to wait for.
         let Some(tcp) = c.stream.tcp() else {
@@ -231,7 +231,7 @@ async fn wait_for_request(shard: &Shard, c: &mut Client) -> bool {
 
 /// Reads until a whole head is parsed (within `client-header`), then serves it.
 async fn handle(shard: &Shard, c: &mut Client, s: &mut Scratch) -> Next {
-    let snap = &shard.snapshot;
+    let snap = shard.snapshot();
     let deadline = monoio::time::Instant::now() + snap.timeouts.client_header;
     let head = loop {
         // h2c with prior knowledge: the preface, possibly still arriving.
@@ -279,7 +279,8 @@ async fn handle(shard: &Shard, c: &mut Client, s: &mut Scratch) -> Next {
 }
 
 async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: RequestHead) -> Next {
-    let snap = &shard.snapshot;
+    // This request's configuration, whatever a reload installs meanwhile.
+    let snap = shard.snapshot();
     let has_body = head.framing != BodyFraming::None;
     let method = head.method.get(&c.buf);
     let path = head.path.get(&c.buf);
@@ -315,7 +316,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
                     };
                     let anonymous = Identity::anonymous();
                     return super::policy::serve(
-                        shard, c, s, &head, route, program, &anonymous, None,
+                        shard, &snap, c, s, &head, route, program, &anonymous, None,
                     )
                     .await;
                 }
@@ -347,15 +348,26 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
         // APIM runs on-error for a refused key, in the API's (not a product's) context.
         return match snap.programs.select(None, route.api.0, route.op.0) {
             Some(program) => {
-                super::policy::serve(shard, c, s, &head, route, program, &identity, Some(refused))
-                    .await
+                super::policy::serve(
+                    shard,
+                    &snap,
+                    c,
+                    s,
+                    &head,
+                    route,
+                    program,
+                    &identity,
+                    Some(refused),
+                )
+                .await
             }
             None => reject(c, s, &head, refused).await,
         };
     }
     let product = identity.caller.product;
     if let Some(program) = snap.programs.select(product, route.api.0, route.op.0) {
-        return super::policy::serve(shard, c, s, &head, route, program, &identity, None).await;
+        return super::policy::serve(shard, &snap, c, s, &head, route, program, &identity, None)
+            .await;
     }
     let exchange = Exchange {
         head: &head,
@@ -422,6 +434,7 @@ mod sizes {
             let peers = crate::runtime::ShardPeers {
                 keys: None,
                 limits: None,
+                config: None,
                 shards: 1,
             };
             let shard = Rc::new(Shard::new(0, snapshot, peers));

@@ -68,7 +68,7 @@ impl ReqInfo {
 }
 
 pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange<'_>) -> Next {
-    let snap = &shard.snapshot;
+    let snap = shard.snapshot();
     let head = x.head;
     let info = ReqInfo::of(head, &c.buf);
     let target = Target {
@@ -153,7 +153,7 @@ pub(super) async fn send_response_body(
     conn: ClientConn,
     info: ReqInfo,
 ) -> Next {
-    let snap = &shard.snapshot;
+    let snap = shard.snapshot();
     let until_close = resp.framing == ResponseFraming::UntilClose;
     let mut framing = match resp.framing {
         ResponseFraming::None => Framing::Length(0),
@@ -239,7 +239,7 @@ pub(super) async fn exchange(
     info: ReqInfo,
     response_timeout: std::time::Duration,
 ) -> Result<(Upstream, ResponseHead), Failed> {
-    let snap = &shard.snapshot;
+    let snap = shard.snapshot();
     let whole_request_buffered = body.is_done();
     let mut attempt = 0;
     loop {
@@ -378,7 +378,7 @@ async fn read_response_head(
     info: ReqInfo,
     response_timeout: std::time::Duration,
 ) -> Result<ResponseHead, HeadFailure> {
-    let snap = &shard.snapshot;
+    let snap = shard.snapshot();
     let max = snap.limits.max_header_bytes;
     let deadline = monoio::time::Instant::now() + response_timeout;
     let mut got_bytes = false;

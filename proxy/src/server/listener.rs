@@ -22,6 +22,9 @@ pub async fn serve_shard(
         monoio::spawn(poll_keys(shard.clone()));
     }
     monoio::spawn(limits_upkeep(shard.clone()));
+    if shard.config_inbox.is_some() {
+        monoio::spawn(take_config(shard.clone()));
+    }
     if let Some(wake) = shard.throttle.link().and_then(|l| l.wake.take()) {
         match monoio::net::UnixStream::from_std(wake) {
             Ok(wake) => {
@@ -33,13 +36,13 @@ pub async fn serve_shard(
             ),
         }
     }
-    let tls = shard.snapshot.tls.clone();
+    let tls = shard.snapshot().tls.clone();
     monoio::join!(
         accept_loop(&shard, http, shutdown, None),
         accept_loop(&shard, https, shutdown, tls),
     );
     shard.drain.begin_drain();
-    let deadline = monoio::time::Instant::now() + shard.snapshot.timeouts.shutdown_grace;
+    let deadline = monoio::time::Instant::now() + shard.snapshot().timeouts.shutdown_grace;
     while shard.drain.active() > 0 && monoio::time::Instant::now() < deadline {
         monoio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -99,11 +102,28 @@ async fn poll_keys(shard: Rc<Shard>) {
     }
 }
 
-/// Rate-limit upkeep: unspent leases go back to their owners, idle keys expire.
+/// Takes in reloaded configurations: the newest one serves requests that start from
+/// now on.
+async fn take_config(shard: Rc<Shard>) {
+    let Some(inbox) = &shard.config_inbox else {
+        return;
+    };
+    while !shard.drain.draining() {
+        if let Some(snapshot) = inbox.try_iter().last() {
+            shard.install(snapshot);
+        }
+        monoio::time::sleep(super::CONFIG_POLL).await;
+    }
+}
+
+/// Rate-limit upkeep: unspent leases go back to their owners, idle keys expire. Every
+/// 2 ms while this shard holds leases (a lease idle for `idle_ms`, 4 ms, goes back),
+/// every 20 ms otherwise.
 async fn limits_upkeep(shard: Rc<Shard>) {
     while !shard.drain.draining() {
-        shard.throttle.tick(crate::limits::now_ms());
-        monoio::time::sleep(Duration::from_millis(50)).await;
+        let holding = shard.throttle.tick(crate::limits::now_ms());
+        let pause = if holding { 2 } else { 20 };
+        monoio::time::sleep(Duration::from_millis(pause)).await;
     }
 }
 

@@ -33,13 +33,21 @@ use crate::runtime::drain::Drain;
 use crate::snapshot::Snapshot;
 use crate::upstream::Pool;
 
+/// How often a shard looks for a reloaded configuration.
+pub const CONFIG_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// APIM self-hosted gateway's health probe path, answered on every listener.
 pub const STATUS_PATH: &[u8] = b"/status-0123456789abcdef";
 
 /// Everything one shard owns. Lives in an `Rc` on the shard's thread.
 pub struct Shard {
     pub id: usize,
-    pub snapshot: Arc<Snapshot>,
+    /// The configuration this shard serves new requests with. A reload swaps it (see
+    /// [`Shard::install`]); a request keeps the one it started with until it ends, so
+    /// routes, programs and subscriptions agree within a request. `Rc` around the
+    /// shared `Arc`: taking it per request touches no cache line another core writes.
+    #[allow(clippy::redundant_allocation)] // the Rc is the point: a non-atomic count
+    current: std::cell::RefCell<std::rc::Rc<Arc<Snapshot>>>,
     /// Shared (`Rc`) with detached side-request tasks of this shard.
     pub pool: std::rc::Rc<Pool>,
     pub drain: Drain,
@@ -52,6 +60,8 @@ pub struct Shard {
     /// Rate-limit and quota counters of this shard, and its `limit-concurrency` gauges
     /// (exact across shards: see `tollgate_limits::ShardLimiter::acquire`).
     pub throttle: crate::limits::ShardThrottle,
+    /// New configuration snapshots from a reload (see `listener::take_config`).
+    pub config_inbox: Option<crossbeam_channel::Receiver<Arc<Snapshot>>>,
     /// Seed state for request ids and `Guid.NewGuid()` (xorshift; not for secrets).
     random: std::cell::Cell<u64>,
 }
@@ -70,15 +80,28 @@ impl Shard {
                 crate::limits::throttle::keys_per_shard(snapshot.max_rate_limit_keys, peers.shards),
                 peers.limits,
             ),
+            config_inbox: peers.config,
             id,
             pool: std::rc::Rc::new(Pool::new(snapshot.pool, snapshot.head_limits)),
             scratch: scratch::ScratchPool::new(snapshot.limits.max_headers),
-            snapshot,
+            current: std::cell::RefCell::new(std::rc::Rc::new(snapshot)),
             drain: Drain::default(),
             arenas: scratch::ArenaPool::default(),
             bufs: scratch::BufPool::new(connection::CLIENT_BUF),
             random: std::cell::Cell::new(seed(id)),
         }
+    }
+
+    /// The configuration for a request starting now.
+    pub fn snapshot(&self) -> std::rc::Rc<Arc<Snapshot>> {
+        self.current.borrow().clone()
+    }
+
+    /// Serves new requests with `snapshot` from now on. Requests in flight finish with
+    /// the one they started with; per-shard state keyed by name (counters, pools, key
+    /// sets, token caches) carries over.
+    pub fn install(&self, snapshot: Arc<Snapshot>) {
+        *self.current.borrow_mut() = std::rc::Rc::new(snapshot);
     }
 
     /// The next pseudo-random 64 bits of this shard.

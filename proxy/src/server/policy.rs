@@ -35,15 +35,21 @@ use super::response_head::ClientConn;
 use super::scratch::Scratch;
 use super::side_request;
 use super::Shard;
+use crate::snapshot::Snapshot;
 
 /// Largest body a policy may buffer (request bodies also obey `max-body-bytes`).
 const POLICY_BODY_LIMIT: u64 = 16 << 20;
+
+/// How long a request waits in all for rate-limit budget or concurrency slots that
+/// another shard holds (an answer takes microseconds; this bounds a busy shard).
+const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Runs `program` for the request. `refused`: the subscription key did not pass, so only
 /// on-error runs (APIM lets it change the 401).
 #[allow(clippy::too_many_arguments)]
 pub async fn serve(
     shard: &Shard,
+    snap: &Arc<Snapshot>,
     c: &mut Client,
     s: &mut Scratch,
     head: &RequestHead,
@@ -53,7 +59,10 @@ pub async fn serve(
     refused: Option<GatewayError>,
 ) -> Next {
     let arena = shard.arenas.take();
-    let next = run(shard, c, s, head, route, program, identity, refused, &arena).await;
+    let next = run(
+        shard, snap, c, s, head, route, program, identity, refused, &arena,
+    )
+    .await;
     shard.arenas.put(arena);
     next
 }
@@ -61,6 +70,7 @@ pub async fn serve(
 #[allow(clippy::too_many_arguments)]
 async fn run(
     shard: &Shard,
+    snap: &Arc<Snapshot>,
     c: &mut Client,
     s: &mut Scratch,
     head: &RequestHead,
@@ -70,9 +80,8 @@ async fn run(
     refused: Option<GatewayError>,
     arena: &Bump,
 ) -> Next {
-    let snap = &shard.snapshot;
     let info = ReqInfo::of(head, &c.buf);
-    let mut ex = new_exchange(shard, c, s, head, route, identity, arena);
+    let mut ex = new_exchange(shard, snap, c, s, head, route, identity, arena);
     let has_body = head.framing != BodyFraming::None;
     consume(&mut c.buf, head.head_len);
     let mut scratch = tollgate_policies::expr::ExprScratch::default();
@@ -132,6 +141,7 @@ async fn run(
     let mut redirects = 0u32;
     // After a redirect the request path is the Location's, not relative to a base path.
     let mut absolute_path = false;
+    let mut budget_deadline = None;
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
@@ -141,11 +151,19 @@ async fn run(
                 continue;
             }
             Flow::Budget { resume } => {
-                // Another shard holds the budget: wait (briefly) for its answer.
+                // Another shard holds the budget: wait for its answer and run the policy
+                // again, as often as answers come (an answer may be for another key),
+                // for at most BUDGET_WAIT in all; then the policy decides without it.
+                let now = monoio::time::Instant::now();
+                let deadline = *budget_deadline.get_or_insert(now + BUDGET_WAIT);
                 shard
                     .throttle
-                    .wait_for_budget(std::time::Duration::from_millis(20))
+                    .wait_for_budget(deadline.saturating_duration_since(now))
                     .await;
+                if monoio::time::Instant::now() >= deadline {
+                    ex.waited_for_budget = true;
+                    ex.waited_for_slot = true;
+                }
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
@@ -161,16 +179,15 @@ async fn run(
             Flow::Send { resume } => {
                 let result = match ex.pending_send.as_ref() {
                     Some(send) if send.one_way => {
-                        spawn_one_way(shard, send, &default_send_url(shard, route, &ex));
+                        spawn_one_way(shard, snap, send, &default_send_url(snap, route, &ex));
                         SendResult::Failed {
                             reason: "",
                             message: String::new(),
                         }
                     }
                     Some(send) => {
-                        let url = default_send_url(shard, route, &ex);
-                        side_request::perform(&shard.pool, &shard.snapshot, s, send, &url, arena)
-                            .await
+                        let url = default_send_url(snap, route, &ex);
+                        side_request::perform(&shard.pool, snap, s, send, &url, arena).await
                     }
                     None => SendResult::Failed {
                         reason: "",
@@ -199,7 +216,7 @@ async fn run(
             flow = pipeline::fail(program, f, &mut ex, &mut scratch);
             continue;
         }
-        let target = match backend_target(shard, route, &ex) {
+        let target = match backend_target(snap, route, &ex) {
             Ok(t) => t,
             Err(message) => {
                 let f = Failure::backend_service_invalid(message, resume);
@@ -564,11 +581,10 @@ fn write_request_head(
 /// Where the request goes: the API's service URL, a base URL set by a policy (an IP
 /// address: shards do not resolve names), or a named backend.
 fn backend_target<'s>(
-    shard: &'s Shard,
+    snap: &'s Snapshot,
     route: RouteMatch,
     ex: &Exchange<'s>,
 ) -> Result<(UrlRef<'s>, Dest), String> {
-    let snap = &shard.snapshot;
     match ex.backend {
         BackendChoice::Default => {
             let api = snap.routes.api(route.api);
@@ -612,8 +628,8 @@ fn backend_target<'s>(
 
 /// The URL a `mode="copy"` side request without `<set-url>` goes to: the request's own
 /// backend URL.
-fn default_send_url<'a>(shard: &'a Shard, route: RouteMatch, ex: &Exchange<'a>) -> String {
-    match backend_target(shard, route, ex) {
+fn default_send_url<'a>(snap: &'a Snapshot, route: RouteMatch, ex: &Exchange<'a>) -> String {
+    match backend_target(snap, route, ex) {
         Ok((u, _)) => {
             let scheme = match u.scheme {
                 tollgate_core::routing::service_url::Scheme::Http => "http",
@@ -633,6 +649,7 @@ fn default_send_url<'a>(shard: &'a Shard, route: RouteMatch, ex: &Exchange<'a>) 
 /// separate task; nobody waits for it, failures are logged at debug level.
 fn spawn_one_way(
     shard: &Shard,
+    snap: &Arc<Snapshot>,
     send: &tollgate_policies::exchange::PendingSend<'_>,
     default_url: &str,
 ) {
@@ -651,8 +668,8 @@ fn spawn_one_way(
     let body = send.body.map(<[u8]>::to_vec);
     let timeout = send.timeout;
     let pool = shard.pool.clone();
-    let snapshot = shard.snapshot.clone();
-    let max_headers = shard.snapshot.limits.max_headers;
+    let snapshot = snap.clone();
+    let max_headers = snap.limits.max_headers;
     monoio::spawn(one_way_task(
         pool,
         snapshot,

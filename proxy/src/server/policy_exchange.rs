@@ -18,14 +18,17 @@ use super::identify::Identity;
 use super::request_head::is_hop_by_hop;
 use super::scratch::Scratch;
 use super::Shard;
+use crate::snapshot::Snapshot;
 
 pub(super) fn text<'a>(arena: &'a Bump, bytes: &[u8]) -> &'a str {
     arena.alloc_str(&String::from_utf8_lossy(bytes))
 }
 
 /// Copies the parsed request into the arena.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn new_exchange<'a>(
     shard: &'a Shard,
+    snap: &'a Snapshot,
     c: &Client,
     s: &Scratch,
     head: &RequestHead,
@@ -34,7 +37,6 @@ pub(super) fn new_exchange<'a>(
     arena: &'a Bump,
 ) -> Exchange<'a> {
     let (req_headers, params) = (&s.req_headers[..], &s.params[..]);
-    let snap = &shard.snapshot;
     let buf = &c.buf;
     let path_full = head.path.get(buf);
     let query_raw = head.query.map_or(&b""[..], |q| q.get(buf));

@@ -81,6 +81,47 @@ pub struct SnapshotError {
 }
 
 impl Snapshot {
+    /// A reload keeps what the running process was started with for the settings that
+    /// shape the process (see `crate::reload`): TLS, HTTP/2, the pool, key fetching
+    /// and rate-limit sharing.
+    pub fn keep_process_settings(&mut self, running: &Snapshot) {
+        self.pool = running.pool;
+        self.tls = running.tls.clone();
+        self.http2 = running.http2;
+        self.jwt_sources = running.jwt_sources.clone();
+        self.jwt_fetch_urls = running.jwt_fetch_urls.clone();
+        self.openid_tls = running.openid_tls.clone();
+        self.openid = running.openid.clone();
+        self.max_rate_limit_keys = running.max_rate_limit_keys;
+        self.rate_limit_redis = running.rate_limit_redis.clone();
+    }
+}
+
+impl SnapshotError {
+    /// Every error, located (`file:line:col: key: message` and a hint), then a count.
+    pub fn report(&self, loaded: &Loaded) -> String {
+        let mut out = String::new();
+        for r in &self.routes {
+            let loc = loaded.locate(&r.key_path);
+            let (line, col) = loc.map_or((0, 0), |l| (l.line, l.col));
+            out.push_str(&format!(
+                "{}:{line}:{col}: {}: {}\n  hint: {}\n",
+                loaded.origin.display(),
+                r.key_path,
+                r.message,
+                r.hint
+            ));
+        }
+        for p in &self.policies {
+            out.push_str(&format!("{p}\n"));
+        }
+        let n = self.routes.len() + self.policies.len();
+        out.push_str(&format!("{n} error{}\n", if n == 1 { "" } else { "s" }));
+        out
+    }
+}
+
+impl Snapshot {
     pub fn build(loaded: &Loaded) -> Result<Snapshot, SnapshotError> {
         let config: &Config = &loaded.config;
         let routes =

@@ -80,10 +80,14 @@ pub struct Sources {
 pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
     let config = &loaded.config;
     let mut errors = Vec::new();
-    let mut load = |key_path: &str, text: &str| -> Option<Document> {
+    // `owner`: the document's name, which per-subscription counters are keyed by.
+    let mut load = |key_path: &str, owner: String, text: &str| -> Option<Document> {
         let (text, origin) = source(loaded, key_path, text, &mut errors)?;
         match load_document(&text, &origin, &loaded.named_values) {
-            Ok(d) => Some(d),
+            Ok(mut d) => {
+                d.owner = owner;
+                Some(d)
+            }
             Err(e) => {
                 errors.extend(e);
                 None
@@ -94,7 +98,7 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
         .policies
         .global
         .as_deref()
-        .and_then(|t| load("policies.global", t));
+        .and_then(|t| load("policies.global", "global".into(), t));
     let apis = config
         .apis
         .iter()
@@ -103,15 +107,16 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
             let doc = api
                 .policy
                 .as_deref()
-                .and_then(|t| load(&format!("apis[{i}].policy"), t));
+                .and_then(|t| load(&format!("apis[{i}].policy"), format!("api/{}", api.id), t));
             let ops = api
                 .operations
                 .iter()
                 .enumerate()
                 .map(|(j, op)| {
-                    op.policy
-                        .as_deref()
-                        .and_then(|t| load(&format!("apis[{i}].operations[{j}].policy"), t))
+                    op.policy.as_deref().and_then(|t| {
+                        let owner = format!("operation/{}/{}", api.id, op.id);
+                        load(&format!("apis[{i}].operations[{j}].policy"), owner, t)
+                    })
                 })
                 .collect();
             (doc, ops)
@@ -122,9 +127,13 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            p.policy
-                .as_deref()
-                .and_then(|t| load(&format!("products[{i}].policy"), t))
+            p.policy.as_deref().and_then(|t| {
+                load(
+                    &format!("products[{i}].policy"),
+                    format!("product/{}", p.id),
+                    t,
+                )
+            })
         })
         .collect();
     let mut fragments = BTreeMap::new();

@@ -12,9 +12,10 @@ use std::time::SystemTime;
 use super::certs::{files, SniTable};
 use super::server::ServerTls;
 
-type Stamp = Vec<Option<(u64, SystemTime)>>;
+/// Size and modification time of each file (`None`: unreadable), to notice changes.
+pub(crate) type Stamp = Vec<Option<(u64, SystemTime)>>;
 
-fn stamp(paths: &[PathBuf]) -> Stamp {
+pub(crate) fn stamp(paths: &[PathBuf]) -> Stamp {
     paths
         .iter()
         .map(|p| {

@@ -130,6 +130,38 @@ impl Gateway {
         false
     }
 
+    /// The config file the gateway was started with.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("gateway.yaml")
+    }
+
+    /// Writes a new config (atomically: a temp file renamed over it), sends SIGHUP and
+    /// waits until the gateway logged the outcome. True: applied.
+    pub fn reload(&self, yaml: &str) -> bool {
+        let before = self.log_text().matches("SIGHUP: ").count();
+        let tmp = self.dir.join("gateway.yaml.new");
+        std::fs::write(&tmp, yaml).unwrap();
+        std::fs::rename(&tmp, self.config_path()).unwrap();
+        // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGHUP);
+        }
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            let log = self.log_text();
+            if log.matches("SIGHUP: ").count() > before {
+                // Shards take a new snapshot in within 50 ms.
+                std::thread::sleep(Duration::from_millis(150));
+                return log
+                    .lines()
+                    .rfind(|l| l.contains("SIGHUP: "))
+                    .is_some_and(|l| l.contains("configuration reloaded"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no reload logged after SIGHUP:\n{}", self.log_text());
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).

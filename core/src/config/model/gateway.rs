@@ -53,6 +53,7 @@ pub struct Gateway {
     pub forwarded: Forwarded,
     pub pool: Pool,
     pub openid: OpenId,
+    pub reload: Reload,
 }
 
 impl Default for Gateway {
@@ -69,6 +70,7 @@ impl Default for Gateway {
             forwarded: Forwarded::default(),
             pool: Pool::default(),
             openid: OpenId::default(),
+            reload: Reload::default(),
         }
     }
 }
@@ -182,6 +184,26 @@ pub struct Tls {
     /// How often the certificate files are checked for changes; `0s`: never.
     #[serde(default = "default_tls_watch", with = "crate::config::duration")]
     pub watch_interval: Duration,
+}
+
+/// Configuration hot reload (SIGHUP, or the files changing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Reload {
+    /// How often the config file, its policy files and named-value files are checked
+    /// for changes; `0s`: only on SIGHUP.
+    #[serde(with = "crate::config::duration")]
+    pub watch_interval: Duration,
+}
+
+pub const DEFAULT_RELOAD_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+impl Default for Reload {
+    fn default() -> Self {
+        Reload {
+            watch_interval: DEFAULT_RELOAD_WATCH_INTERVAL,
+        }
+    }
 }
 
 pub const DEFAULT_TLS_SESSION_CACHE: usize = 4096;

@@ -127,6 +127,7 @@ gateway:
   forwarded: { x-forwarded-for: true, x-forwarded-proto: true, x-forwarded-host: true, preserve-host: false }
   pool: { max-idle-per-backend: 64, idle-timeout: 1m }
   openid: { azure-ad-authority: "http://127.0.0.1:9", refresh: 1h, min-refresh: 5m, wait: 3s, timeout: 5s, ca: ca.pem }
+  reload: { watch-interval: 5s }
 named-values:
   a: { value: x, secret: true }
   b: { env: TOLLGATE_TEST_DOCS_UNSET }
