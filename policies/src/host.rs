@@ -50,6 +50,13 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     /// `limit-concurrency` found its slots with another shard: true when the proxy should
     /// wait for its answer and run the policy again (until the proxy's deadline).
     fn await_slot(&mut self) -> bool;
+    /// `limit-concurrency` with a queue found every slot taken: true when the proxy should
+    /// put the request in `key`'s line (behind at most `len` others, `ms` in all) and run
+    /// the policy again at its turn; false once its time is up or the line is full (the
+    /// policy then refuses).
+    fn queue_for_slot(&mut self, _key: &'a str, _ms: u32, _len: u32) -> bool {
+        false
+    }
     /// Gives back the slot most recently taken.
     fn concurrency_release(&mut self);
     /// `emit-metric`: a metric with its dimensions.

@@ -149,7 +149,19 @@ fn insn(i: &Insn) -> String {
             r.url.as_ref().map(op).unwrap_or_else(|| "(copy)".into()),
             r.response_variable.as_deref().unwrap_or("-")
         ),
-        Insn::ConcurrencyEnter { key, max } => format!("concurrency-enter {} max={max}", op(key)),
+        Insn::ConcurrencyEnter {
+            key,
+            max,
+            queue_ms,
+            queue_len,
+        } => {
+            let queue = if *queue_ms > 0 {
+                format!(" queue={queue_ms}ms×{queue_len}")
+            } else {
+                String::new()
+            };
+            format!("concurrency-enter {} max={max}{queue}", op(key))
+        }
         Insn::ValidateContent(v) => format!(
             "validate-content max-size={} rules={}",
             v.max_size,

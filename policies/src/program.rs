@@ -289,10 +289,14 @@ pub enum Insn {
     RetryCheck(Box<RetrySpec>),
     /// Evaluate a side request into the exchange and yield it to the proxy.
     SendRequest(Box<SendSpec>),
-    /// `limit-concurrency`: take a slot for `key` or fail with 429.
+    /// `limit-concurrency`: take a slot for `key` or fail with 429; with a queue, wait
+    /// in line (per key, per shard, first come first served) up to `queue_ms` while at
+    /// most `queue_len` others wait.
     ConcurrencyEnter {
         key: Operand,
         max: u32,
+        queue_ms: u32,
+        queue_len: u32,
     },
     /// Give back the slot the matching enter took.
     ConcurrencyExit,

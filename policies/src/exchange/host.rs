@@ -240,6 +240,12 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
     }
 
     fn concurrency_acquire(&mut self, key: &'a str, max: u32) -> Acquire {
+        if let Some(l) = self.limiter {
+            // First come, first served: not before those waiting in line.
+            if l.queued_ahead(key, self.queue_ticket) {
+                return Acquire::Full;
+            }
+        }
         let got = self
             .limiter
             .map_or(Acquire::Taken, |l| l.try_acquire(key, max));
@@ -247,6 +253,14 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
             self.held.push(key);
         }
         got
+    }
+
+    fn queue_for_slot(&mut self, key: &'a str, ms: u32, len: u32) -> bool {
+        if self.queue_expired || self.limiter.is_none() {
+            return false;
+        }
+        self.queue_request = Some((key, ms, len));
+        true
     }
 
     fn await_slot(&mut self) -> bool {

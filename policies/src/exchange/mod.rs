@@ -75,6 +75,11 @@ pub trait ConcurrencyLimiter {
     /// Takes a slot for `key` if fewer than `max` are taken.
     fn try_acquire(&self, key: &str, max: u32) -> Acquire;
     fn release(&self, key: &str);
+    /// Whether requests wait in `key`'s line ahead of the holder of `ticket` (`None`: a
+    /// request not in line), which must then not take a slot before them.
+    fn queued_ahead(&self, _key: &str, _ticket: Option<u64>) -> bool {
+        false
+    }
 }
 
 /// One `emit-metric`: namespace, name, value and dimensions.
@@ -224,6 +229,13 @@ pub struct Exchange<'a> {
     pub waited_for_budget: bool,
     /// The same for `limit-concurrency`'s slots (which then refuse).
     pub waited_for_slot: bool,
+    /// `limit-concurrency` asks to wait in line for a slot: (key, ms, line length). The
+    /// host takes it, waits for the request's turn and runs the policy again.
+    pub queue_request: Option<(&'a str, u32, u32)>,
+    /// The request's place in that line, while it has one.
+    pub queue_ticket: Option<u64>,
+    /// Its time in line is up (or the line was full): the policy refuses.
+    pub queue_expired: bool,
     /// Counts to make once the response is known: (instruction, counter key, what).
     pub deferred_counts: bumpalo::collections::Vec<'a, (u32, &'a str, u8)>,
     /// Keys whose slots this request holds; given back when the exchange ends.
@@ -279,6 +291,9 @@ impl<'a> Exchange<'a> {
             throttler: None,
             waited_for_budget: false,
             waited_for_slot: false,
+            queue_request: None,
+            queue_ticket: None,
+            queue_expired: false,
             deferred_counts: bumpalo::collections::Vec::new_in(arena),
             metrics: bumpalo::collections::Vec::new_in(arena),
             held: bumpalo::collections::Vec::new_in(arena),

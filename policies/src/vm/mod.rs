@@ -365,12 +365,27 @@ fn step<'a, H: PolicyHost<'a>>(
             send_step(prog, spec, host, scratch)?;
             return Ok(Step::Send);
         }
-        Insn::ConcurrencyEnter { key, max } => {
+        Insn::ConcurrencyEnter {
+            key,
+            max,
+            queue_ms,
+            queue_len,
+        } => {
             let key = text(prog, key, host, scratch)?;
             let got = host.concurrency_acquire(key, *max);
-            if got == crate::exchange::Acquire::Pending && host.await_slot() {
-                // The slots are with another shard: wait once, then run this again.
-                return Ok(Step::Budget);
+            match got {
+                // The slots are with another shard: wait for its answer, run this again.
+                crate::exchange::Acquire::Pending if host.await_slot() => {
+                    return Ok(Step::Budget);
+                }
+                // Every slot taken (or still with another shard after the wait): wait
+                // in line (Tollgate's queue), run this again.
+                crate::exchange::Acquire::Full | crate::exchange::Acquire::Pending
+                    if *queue_ms > 0 && host.queue_for_slot(key, *queue_ms, *queue_len) =>
+                {
+                    return Ok(Step::Budget);
+                }
+                _ => {}
             }
             // Still pending after the wait: refuse (a concurrency limit fails closed).
             if got != crate::exchange::Acquire::Taken {

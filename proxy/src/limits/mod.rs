@@ -2,8 +2,10 @@
 //! and exchanges budget with the others by message (`mesh`), never through shared
 //! memory. `throttle` is the policy engine's `Throttler` over a shard's limiter. With
 //! `rate-limits.redis`, `redis` is the thread that shares the limits with other gateways.
+//! `queue` is `limit-concurrency`'s line (Tollgate's `queue-timeout`).
 
 pub mod mesh;
+pub mod queue;
 pub mod redis;
 pub mod throttle;
 

@@ -17,6 +17,8 @@ pub struct ShardThrottle {
     link: Option<ShardLink>,
     /// Messages taken in so far (a request waiting for budget watches it).
     received: std::cell::Cell<u64>,
+    /// `limit-concurrency`'s lines on this shard.
+    pub queues: super::queue::SlotQueues,
 }
 
 /// Per-shard share of `rate-limits.max-keys`.
@@ -35,6 +37,7 @@ impl ShardThrottle {
             out: RefCell::new(Vec::with_capacity(16)),
             link,
             received: std::cell::Cell::new(0),
+            queues: super::queue::SlotQueues::default(),
         }
     }
 
@@ -56,11 +59,16 @@ impl ShardThrottle {
         };
         let mut limiter = self.limiter.borrow_mut();
         let mut out = self.out.borrow_mut();
+        let before = self.received.get();
         while let Ok(m) = link.inbox.try_recv() {
             limiter.receive(m, now_ms, &mut out);
             self.received.set(self.received.get() + 1);
         }
         self.flush(&mut out);
+        if self.received.get() != before {
+            // Perhaps a release elsewhere: whoever waits in line tries again.
+            self.queues.wake_heads();
+        }
     }
 
     /// Periodic upkeep: unspent leases go back, idle keys expire. True while leases are
@@ -170,5 +178,10 @@ impl ConcurrencyLimiter for ShardThrottle {
             .borrow_mut()
             .release(key.as_bytes(), super::now_ms(), &mut out);
         self.flush(&mut out);
+        self.queues.wake_head(key);
+    }
+
+    fn queued_ahead(&self, key: &str, ticket: Option<u64>) -> bool {
+        self.queues.ahead(key, ticket)
     }
 }

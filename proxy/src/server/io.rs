@@ -77,3 +77,41 @@ pub fn consume(buf: &mut Vec<u8>, n: usize) {
         buf.truncate(buf.len() - n);
     }
 }
+
+/// Resolves when the client closed its side of `tcp` (FIN with nothing unread): a
+/// request waiting for something (a `limit-concurrency` line) can then be dropped. Never
+/// resolves when the client sent more bytes (they stay unread for later) or without a
+/// socket (an HTTP/2 stream; its connection cancels it).
+pub async fn peer_closed(tcp: Option<&monoio::net::TcpStream>) {
+    use std::os::fd::AsRawFd;
+    let Some(tcp) = tcp else {
+        return std::future::pending().await;
+    };
+    loop {
+        if tcp.readable(false).await.is_err() {
+            return;
+        }
+        let mut byte = 0u8;
+        // SAFETY: recv(2) on a socket this task owns, into a valid one-byte buffer; PEEK
+        // leaves the data in the socket, DONTWAIT never blocks the shard.
+        let n = unsafe {
+            libc::recv(
+                tcp.as_raw_fd(),
+                (&mut byte as *mut u8).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        match n {
+            0 => return,
+            1.. => return std::future::pending().await,
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::Interrupted
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -44,6 +44,10 @@ const POLICY_BODY_LIMIT: u64 = 16 << 20;
 /// another shard holds (an answer takes microseconds; this bounds a busy shard).
 const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
+/// A request at the head of a `limit-concurrency` line tries again at least this often
+/// (a release on another shard wakes it through the shard's messages; this is the net).
+const QUEUE_POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Runs `program` for the request. `refused`: the subscription key did not pass, so only
 /// on-error runs (APIM lets it change the 401).
 #[allow(clippy::too_many_arguments)]
@@ -142,12 +146,51 @@ async fn run(
     // After a redirect the request path is the Location's, not relative to a base path.
     let mut absolute_path = false;
     let mut budget_deadline = None;
+    let mut in_line: Option<(crate::limits::queue::Place<'_>, monoio::time::Instant)> = None;
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
             Flow::Wait { delay, resume } => {
                 monoio::time::sleep(delay).await;
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                continue;
+            }
+            Flow::Budget { resume } if ex.queue_request.is_some() => {
+                // limit-concurrency's queue: wait in the key's line (joined on the first
+                // turn) until told to try again, a slot may have freed elsewhere
+                // (QUEUE_POLL), or the time is up; then run the policy again.
+                let (key, ms, len) = ex.queue_request.take().unwrap_or_default();
+                let now = monoio::time::Instant::now();
+                if in_line.is_none() {
+                    match shard.throttle.queues.join(key, len) {
+                        Some(place) => {
+                            ex.queue_ticket = Some(place.ticket);
+                            let ms = std::time::Duration::from_millis(u64::from(ms));
+                            in_line = Some((place, now + ms));
+                        }
+                        None => ex.queue_expired = true,
+                    }
+                }
+                if let Some((place, deadline)) = &in_line {
+                    let left = deadline.saturating_duration_since(now).min(QUEUE_POLL);
+                    let gone = monoio::select! {
+                        _ = monoio::time::timeout(left, place.turn()) => false,
+                        _ = super::io::peer_closed(c.stream.tcp()) => true,
+                    };
+                    if gone {
+                        // The client hung up while in line: nothing to answer.
+                        return Next::Close;
+                    }
+                    if monoio::time::Instant::now() >= *deadline {
+                        ex.queue_expired = true;
+                    }
+                }
+                flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                if ex.queue_request.is_none() {
+                    // A slot, or a refusal: out of line (the next in line is told).
+                    in_line = None;
+                    ex.queue_ticket = None;
+                }
                 continue;
             }
             Flow::Budget { resume } => {
@@ -165,6 +208,10 @@ async fn run(
                     ex.waited_for_slot = true;
                 }
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
+                if ex.queue_request.is_none() {
+                    in_line = None;
+                    ex.queue_ticket = None;
+                }
                 continue;
             }
             Flow::Keys { resume } => {

@@ -149,7 +149,13 @@ pub(super) const POLICIES: &[PolicySpec] = &[
     entry(
         "limit-concurrency",
         ALL,
-        &[req("key"), req("max-count")],
+        // `queue-timeout` and `queue-length` are Tollgate's (APIM refuses at once).
+        &[
+            req("key"),
+            req("max-count"),
+            opt("queue-timeout"),
+            opt("queue-length"),
+        ],
         Content::Policies,
     ),
     entry("llm-token-limit", I, TOKEN_LIMIT_ATTRS, Content::Empty),
