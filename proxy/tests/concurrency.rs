@@ -192,13 +192,20 @@ fn a_request_whose_time_in_line_is_up_gets_the_429_and_a_full_line_refuses_at_on
     let gw = gateway_with(&be, 1, r#"queue-timeout="0.25" queue-length="50""#);
     // One slot, 300 ms each: within 250 ms of waiting at most the first in line passes.
     let got = burst(gw.addr, 6, "t");
-    let refused: Vec<f64> = got.iter().filter(|(s, _)| *s == 429).map(|(_, t)| *t).collect();
+    let refused: Vec<f64> = got
+        .iter()
+        .filter(|(s, _)| *s == 429)
+        .map(|(_, t)| *t)
+        .collect();
     assert!(refused.len() >= 3, "{got:?}");
     assert!(
         refused.iter().all(|t| *t >= 0.2),
         "refused only after waiting: {got:?}"
     );
-    assert_eq!(got.iter().filter(|(s, _)| *s == 200).count() + refused.len(), 6);
+    assert_eq!(
+        got.iter().filter(|(s, _)| *s == 200).count() + refused.len(),
+        6
+    );
 
     // A line of 1 per shard: with 8 at once, some are refused without waiting.
     let gw = gateway_with(&be, 1, r#"queue-timeout="5" queue-length="1""#);
@@ -216,7 +223,11 @@ fn a_client_that_leaves_the_line_frees_its_place() {
     let mut gone = Vec::new();
     for i in 0..7 {
         let mut s = std::net::TcpStream::connect(gw.addr).unwrap();
-        write!(s, "GET /orders/orders/left-{i} HTTP/1.1\r\nHost: gw.test\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET /orders/orders/left-{i} HTTP/1.1\r\nHost: gw.test\r\n\r\n"
+        )
+        .unwrap();
         gone.push(s);
     }
     std::thread::sleep(Duration::from_millis(100));

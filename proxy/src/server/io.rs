@@ -107,8 +107,7 @@ pub async fn peer_closed(tcp: Option<&monoio::net::TcpStream>) {
             1.. => return std::future::pending().await,
             _ => {
                 let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::Interrupted
-                {
+                if e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::Interrupted {
                     return;
                 }
             }
