@@ -7,6 +7,8 @@
 //! static GLOBAL: tollgate_alloc_count::Counting = tollgate_alloc_count::Counting;
 //! ```
 //!
+//! It also keeps the heap bytes in use ([`live_bytes`]), for tests that bound memory.
+//!
 //! Two counts: process-wide ([`total`], minus threads that called [`exclude_this_thread`],
 //! e.g. a test's own client), and this thread's ([`this_thread`]), for measuring one
 //! thread while harness threads allocate at will.
@@ -16,6 +18,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static TOTAL: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static EXCLUDED: Cell<bool> = const { Cell::new(false) };
@@ -38,10 +41,15 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count();
         // SAFETY: same contract as the caller's, forwarded.
-        unsafe { System.alloc(layout) }
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
         // SAFETY: same contract as the caller's, forwarded.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -49,13 +57,23 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count();
         // SAFETY: same contract as the caller's, forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(new_size as u64, Ordering::Relaxed);
+            LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
     }
 }
 
 /// Allocations so far in the process, not counting excluded threads.
 pub fn total() -> u64 {
     TOTAL.load(Ordering::SeqCst)
+}
+
+/// Heap bytes allocated and not yet freed, process-wide.
+pub fn live_bytes() -> u64 {
+    LIVE.load(Ordering::Relaxed)
 }
 
 /// Allocations so far on this thread.

@@ -42,9 +42,11 @@ pub(crate) fn admit(
         e.lease.slot = slot;
     }
     let need = needs(count, mode);
-    e.lease
-        .demand
-        .note(now_ms, [need[CALLS], 0], ctx.tuning.lease_horizon_ms);
+    if mode != Mode::Recheck {
+        e.lease
+            .demand
+            .note(now_ms, [need[CALLS], 0], ctx.tuning.lease_horizon_ms);
+    }
     // From here `e.lease.slot >= slot`: a lease for a later slot (the owner's clock a
     // little ahead of this one) is spent as if this clock had reached it.
     let short = (0..2).find(|&u| e.limits[u].is_some() && e.lease.tokens[u] < need[u]);
@@ -86,7 +88,7 @@ pub(crate) fn admit(
         e.lease.asked_calls = 0;
         e.lease.pending_calls = lacking[CALLS];
         ask(e, ctx, now_ms, lacking, [0; 2], out);
-    } else {
+    } else if mode != Mode::Recheck {
         // A burst while the ask is in flight: ask again for twice what is waiting.
         e.lease.pending_calls = e.lease.pending_calls.saturating_add(need[CALLS]);
         if e.limits[CALLS].is_some() && e.lease.pending_calls > e.lease.asked_calls {

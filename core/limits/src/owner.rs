@@ -22,6 +22,9 @@ pub(crate) enum Mode {
     Check,
     /// Would one call be admitted? Counts nothing.
     Peek,
+    /// A peek by a request that was told `Pending` and looks again: not new demand (it
+    /// sizes no lease and asks for no more than is already asked).
+    Recheck,
 }
 
 /// What a request needs per unit: its calls, and at least one byte of bandwidth left.
@@ -29,7 +32,7 @@ pub(crate) enum Mode {
 pub(crate) fn needs(count: u64, mode: Mode) -> [u64; 2] {
     match mode {
         Mode::Check => [count, 1],
-        Mode::Peek => [1, 1],
+        Mode::Peek | Mode::Recheck => [1, 1],
     }
 }
 

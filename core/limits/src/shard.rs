@@ -61,6 +61,9 @@ impl Ctx {
 
 /// Which shard owns a key: the same on every shard (fixed seeds), independent of the
 /// table's keyed hash.
+/// How long an owner waits for the answers to a call-back before deciding without them.
+const RECALL_WAIT_MS: u64 = 8;
+
 const OWNER_SEEDS: [u64; 4] = [
     0x243f_6a88_85a3_08d3,
     0x1319_8a2e_0370_7344,
@@ -177,6 +180,21 @@ impl ShardLimiter {
         out: &mut Vec<Message>,
     ) -> Decision {
         self.decide(id, kind, key, count, Mode::Check, now_ms, out)
+    }
+
+    /// [`peek`](Self::peek) again by a request that was told `Pending` (after a message
+    /// arrived): the same answer, but not counted as new demand, so a request looking
+    /// many times neither grows the lease it asks for nor sends more asks.
+    #[inline]
+    pub fn peek_again(
+        &mut self,
+        id: LimitId,
+        kind: &Kind,
+        key: &[u8],
+        now_ms: u64,
+        out: &mut Vec<Message>,
+    ) -> Decision {
+        self.decide(id, kind, key, 1, Mode::Recheck, now_ms, out)
     }
 
     /// Whether one call would be admitted now, counting nothing (APIM's
@@ -524,13 +542,16 @@ impl ShardLimiter {
             }
             match d {
                 // Short while other shards may sit on unspent leases: call them back
-                // and decide again when they answered (one round trip). Not with a
-                // shared store: there a lease may be lent on credit, which must not
-                // come back as pooled budget.
+                // and have a look (peek) decided again when they answered (one round
+                // trip). A count (check) is refused as it stands: a caller that counts
+                // after looking must not be told to wait (it would let the call
+                // through). Not with a shared store: there a lease may be lent on
+                // credit, which must not come back as pooled budget.
                 Decision::Denied { retry_after_ms, .. }
                     if retry_after_ms != u64::MAX
                         && self.ctx.upstream.is_none()
-                        && self.recall(i, self.ctx.shard, now_ms, out) =>
+                        && self.recall(i, self.ctx.shard, now_ms, out)
+                        && mode != Mode::Check =>
                 {
                     Decision::Pending
                 }
@@ -553,8 +574,14 @@ impl ShardLimiter {
         out: &mut Vec<Message>,
     ) -> usize {
         let hash = self.table.hash(id, key);
-        if let Some(i) = self.table.find(hash, id, key) {
+        if let Some(i) = self.table.find_unmarked(hash, id, key) {
             let e = &mut self.table.entries[i as usize];
+            // A second look within the same millisecond (a policy peeks, then counts, in
+            // one request) is not a second use: a flood of one-off keys must not earn
+            // the reference bit that keeps keys in steady use from eviction.
+            if e.last_ms != now_ms {
+                e.referenced = true;
+            }
             if e.kind != *kind {
                 let cluster = self.ctx.upstream.is_some() && e.owner == self.ctx.shard;
                 e.set_kind(kind, now_ms, cluster);
@@ -609,13 +636,14 @@ impl ShardLimiter {
         }
     }
 
-    /// Tells every shard refused since budget last came back that it may ask again.
     /// The owner of record `i` is short: calls back the leases of the shards it granted
     /// tokens to (all but `except`, the one asking). True while answers are awaited
-    /// (sent now, or earlier and younger than the ask timeout): the request waits and
-    /// is decided again when they are in.
+    /// (sent now, or earlier and younger than [`RECALL_WAIT_MS`]): a look (peek) waits
+    /// and is decided again when they are in.
     fn recall(&mut self, i: usize, except: u16, now_ms: u64, out: &mut Vec<Message>) -> bool {
-        let timeout = self.ctx.tuning.ask_timeout_ms;
+        // Answers come within a round trip; past this the owner decides without them
+        // (well inside the proxy's 20 ms wait, so a late answer never lets calls through).
+        let timeout = self.ctx.tuning.ask_timeout_ms.min(RECALL_WAIT_MS);
         let me = self.ctx.shard;
         let e: &mut Entry = &mut self.table.entries[i];
         if e.recalling != 0 && now_ms < e.recalled_at.saturating_add(timeout) {
@@ -650,6 +678,7 @@ impl ShardLimiter {
         true
     }
 
+    /// Tells every shard refused since budget last came back that it may ask again.
     fn wake(&mut self, i: usize, remaining: [u64; 2], out: &mut Vec<Message>) {
         let e: &mut Entry = &mut self.table.entries[i];
         let waiters = std::mem::take(&mut e.waiters);

@@ -68,10 +68,18 @@ impl Table {
     /// The record of `(id, key)`, marked as recently used.
     #[inline]
     pub(crate) fn find(&mut self, hash: u64, id: LimitId, key: &[u8]) -> Option<u32> {
+        let i = self.find_unmarked(hash, id, key)?;
+        self.entries[i as usize].referenced = true;
+        Some(i)
+    }
+
+    /// The record of `(id, key)`, its reference bit left as it is (the caller decides
+    /// whether this counts as a use).
+    #[inline]
+    pub(crate) fn find_unmarked(&self, hash: u64, id: LimitId, key: &[u8]) -> Option<u32> {
         let mut i = *self.index.get(&hash)?;
-        while let Some(e) = self.entries.get_mut(i as usize) {
+        while let Some(e) = self.entries.get(i as usize) {
             if e.id == id && e.key == key {
-                e.referenced = true;
                 return Some(i);
             }
             i = e.next;

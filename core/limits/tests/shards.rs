@@ -360,6 +360,34 @@ fn sequential_requests_on_random_shards_are_refused_only_when_the_limit_is_spent
     }
 }
 
+/// What the proxy's policy engine does: look (peek; after a `Pending` and the messages,
+/// look again), then count.
+fn look_then_count(
+    shards: &mut [ShardLimiter],
+    s: u16,
+    kind: &Kind,
+    key: &[u8],
+    now: u64,
+) -> Decision {
+    let mut out = Vec::new();
+    let mut d = shards[s as usize].peek(LimitId(1), kind, key, now, &mut out);
+    for _ in 0..8 {
+        pump(shards, std::mem::take(&mut out), now);
+        if d != Decision::Pending {
+            break;
+        }
+        d = shards[s as usize].peek_again(LimitId(1), kind, key, now, &mut out);
+    }
+    match d {
+        Decision::Allowed { .. } => {
+            let d = shards[s as usize].check(LimitId(1), kind, key, 1, now, &mut out);
+            pump(shards, out, now);
+            d
+        }
+        d => d,
+    }
+}
+
 /// A lease parked on a shard that has gone quiet does not make the owner refuse: the
 /// owner calls it back and admits, so a refusal means the window really is spent.
 #[test]
@@ -407,7 +435,7 @@ fn budget_parked_in_a_lease_is_called_back_before_anyone_is_refused() {
                 owner
             };
             turn += 1;
-            match request(&mut shards, s, LimitId(1), &kind, key, t) {
+            match look_then_count(&mut shards, s, &kind, key, t) {
                 Decision::Allowed { .. } => admitted += 1,
                 Decision::Denied { .. } => break,
                 Decision::Pending => panic!("pending with messages delivered"),
@@ -420,4 +448,29 @@ fn budget_parked_in_a_lease_is_called_back_before_anyone_is_refused() {
             "{shards_n} shards: refused with budget parked on shard {other}"
         );
     }
+}
+
+/// A count (not a look) on the owner is never told to wait, even while leases are
+/// called back: a caller that counts after looking lets a `Pending` through.
+#[test]
+fn a_count_on_the_owner_is_refused_not_deferred_while_leases_are_called_back() {
+    let n = 2u16;
+    let mut shards: Vec<ShardLimiter> = (0..n).map(|s| ShardLimiter::new(s, n, 100)).collect();
+    let kind = rate(5, 60_000);
+    let key = b"bob";
+    let mut probe = Vec::new();
+    let owner = (0..n)
+        .find(|&s| {
+            shards[s as usize].peek(LimitId(1), &kind, key, 1, &mut probe) != Decision::Pending
+        })
+        .unwrap();
+    let other = (owner + 1) % n;
+    let mut msgs = Vec::new();
+    for _ in 0..4 {
+        shards[other as usize].check(LimitId(1), &kind, key, 1, 10, &mut msgs);
+    }
+    pump(&mut shards, msgs, 10);
+    let mut out = Vec::new();
+    let d = shards[owner as usize].check(LimitId(1), &kind, key, 5, 11, &mut out);
+    assert!(matches!(d, Decision::Denied { .. }), "{d:?}");
 }
