@@ -90,6 +90,11 @@ pub trait PolicyHost<'a>: ExprContext<'a> {
     fn await_budget(&mut self) -> bool {
         false
     }
+    /// Whether this request already waited for budget (its throttling policy runs
+    /// again: a look, not new demand).
+    fn budget_retry(&self) -> bool {
+        false
+    }
     /// The client's TLS certificate; `None` over plain HTTP or when none was sent.
     fn client_certificate(&self) -> Option<&'a crate::exchange::ClientCertInfo<'a>> {
         None

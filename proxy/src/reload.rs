@@ -93,9 +93,11 @@ impl Reloader {
     }
 
     fn try_reload(&self) -> Result<Deferred, String> {
+        // One reload at a time, from reading the files to installing: a SIGHUP and a
+        // file change at once must not install the older read last.
+        let mut running = self.lock();
         let loaded = config::load_file(&self.file).map_err(|e| format!("{e}"))?;
         let mut snapshot = Snapshot::build(&loaded).map_err(|e| e.report(&loaded))?;
-        let mut running = self.lock();
         let missing: Vec<&str> = snapshot
             .jwt_sources
             .iter()

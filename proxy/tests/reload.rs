@@ -231,3 +231,44 @@ fn a_changed_file_is_picked_up_and_process_settings_wait_for_a_restart() {
     assert_eq!(statuses(&gw, "/orders/a", 1), [200]);
     assert!(sent(&be, "x-watched: yes\r\n"));
 }
+
+/// Verified tokens are cached per policy: a reload that changes the policy (here its
+/// audience, at the same place in the file) must not accept a token verified before.
+#[test]
+fn a_reload_that_changes_validate_jwt_does_not_accept_tokens_verified_before() {
+    use tollgate_jwt::sign::{sign, SigningKey};
+    let be = Backend::start(Reply::Normal);
+    let secret = b"reload-test-secret-reload-test-secret";
+    let b64 = "cmVsb2FkLXRlc3Qtc2VjcmV0LXJlbG9hZC10ZXN0LXNlY3JldA==";
+    let policy = |aud: &str| {
+        format!(
+            r#"<validate-jwt header-name="Authorization"><issuer-signing-keys><key>{b64}</key></issuer-signing-keys><audiences><audience>{aud}</audience></audiences></validate-jwt>"#
+        )
+    };
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let token = sign(
+        tollgate_jwt::Alg::HS256,
+        &SigningKey::hmac(secret),
+        "{}",
+        &format!(r#"{{"aud":"api://a","exp":{exp}}}"#),
+    )
+    .unwrap();
+    let call = |gw: &Gateway| {
+        status_of(&raw(
+            gw.addr,
+            format!(
+                "GET /orders/a HTTP/1.1\r\nHost: gw\r\nOcp-Apim-Subscription-Key: alice-key\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        ))
+    };
+    let gw = Gateway::start_with(&config(&be, &policy("api://a"), 0, "", ""), &[], 1);
+    assert_eq!(call(&gw), 200);
+    assert_eq!(call(&gw), 200, "verified, then cached");
+    assert!(gw.reload(&config(&be, &policy("api://b"), 0, "", "")));
+    assert_eq!(call(&gw), 401, "the new audience refuses it");
+}

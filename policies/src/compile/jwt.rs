@@ -187,7 +187,7 @@ fn common(c: &mut Compiler, ctx: &Ctx<'_>, policy: &'static str) -> Option<JwtPo
         audiences: Box::new([]),
         issuers: Box::new([]),
         required_claims: Box::new([]),
-        cache_id: super::origin_hash(el),
+        cache_id: super::content_hash(el),
         max_token_len: MAX_TOKEN_LEN,
     })
 }

@@ -245,6 +245,19 @@ pub(crate) fn origin_hash(el: &MergedElement) -> u64 {
     h
 }
 
+/// Where a policy element is written and everything it says (attributes, children,
+/// named values already resolved), hashed: the identity of state that must not outlive
+/// an edit of the policy, such as validate-jwt's verified tokens (a reload that changes
+/// an audience must not accept a token verified under the old one).
+pub(crate) fn content_hash(el: &MergedElement) -> u64 {
+    let mut h = origin_hash(el);
+    for b in format!("{el:?}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
 /// A per-subscription counter's identity: the policy's name and the named document
 /// (`product/ID`, `api/ID`, `operation/API/OP`, `fragment/ID`) it is written in, which
 /// holds at most one of each (APIM). Unlike [`origin_hash`] it does not move when lines

@@ -232,7 +232,13 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
     }
 
     fn await_budget(&mut self) -> bool {
-        !self.waited_for_budget && self.throttler.is_some()
+        let wait = !self.waited_for_budget && self.throttler.is_some();
+        self.budget_retry |= wait;
+        wait
+    }
+
+    fn budget_retry(&self) -> bool {
+        self.budget_retry
     }
 
     fn defer_count(&mut self, at: u32, key: &'a str, what: u8) {
@@ -251,12 +257,14 @@ impl<'a> PolicyHost<'a> for Exchange<'a> {
             .map_or(Acquire::Taken, |l| l.try_acquire(key, max));
         if got == Acquire::Taken {
             self.held.push(key);
+            self.queue_done |= self.queue_ticket.is_some();
         }
         got
     }
 
     fn queue_for_slot(&mut self, key: &'a str, ms: u32, len: u32) -> bool {
         if self.queue_expired || self.limiter.is_none() {
+            self.queue_done |= self.queue_ticket.is_some();
             return false;
         }
         self.queue_request = Some((key, ms, len));

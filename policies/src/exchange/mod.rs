@@ -227,6 +227,8 @@ pub struct Exchange<'a> {
     /// still elsewhere now lets the call through (set by the host when its deadline
     /// passes; until then each answer that arrives runs the policy again).
     pub waited_for_budget: bool,
+    /// The policy runs again after waiting for budget (its looks are not new demand).
+    pub budget_retry: bool,
     /// The same for `limit-concurrency`'s slots (which then refuse).
     pub waited_for_slot: bool,
     /// `limit-concurrency` asks to wait in line for a slot: (key, ms, line length). The
@@ -236,6 +238,9 @@ pub struct Exchange<'a> {
     pub queue_ticket: Option<u64>,
     /// Its time in line is up (or the line was full): the policy refuses.
     pub queue_expired: bool,
+    /// The request in line got its slot, or was refused: the host takes it out of line
+    /// (a later `limit-concurrency` may put it in another).
+    pub queue_done: bool,
     /// Counts to make once the response is known: (instruction, counter key, what).
     pub deferred_counts: bumpalo::collections::Vec<'a, (u32, &'a str, u8)>,
     /// Keys whose slots this request holds; given back when the exchange ends.
@@ -290,10 +295,12 @@ impl<'a> Exchange<'a> {
             waited_for_keys: false,
             throttler: None,
             waited_for_budget: false,
+            budget_retry: false,
             waited_for_slot: false,
             queue_request: None,
             queue_ticket: None,
             queue_expired: false,
+            queue_done: false,
             deferred_counts: bumpalo::collections::Vec::new_in(arena),
             metrics: bumpalo::collections::Vec::new_in(arena),
             held: bumpalo::collections::Vec::new_in(arena),

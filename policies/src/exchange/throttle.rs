@@ -37,4 +37,9 @@ pub trait Throttler {
     /// Counts after the fact (an increment-condition that read the response; a quota's
     /// bandwidth), whatever the limit says.
     fn add(&self, counter: &CounterSpec, key: &str, count: u64, bytes: u64, now_ms: i64);
+    /// Looks again for a request that was told `Pending` and waited: the same answer as
+    /// `check(.., 0, ..)`, not counted as new demand.
+    fn peek_again(&self, counter: &CounterSpec, key: &str, now_ms: i64) -> Verdict {
+        self.check(counter, key, 0, now_ms)
+    }
 }

@@ -71,7 +71,12 @@ pub(super) fn run<'a, H: PolicyHost<'a>>(
             continue;
         }
         let spec = spec(prog, t, c, host, scratch)?;
-        match throttler.check(&spec, key, 0, now) {
+        let look = if host.budget_retry() {
+            throttler.peek_again(&spec, key, now)
+        } else {
+            throttler.check(&spec, key, 0, now)
+        };
+        match look {
             Verdict::Pending if host.await_budget() => return Ok(Step::Budget),
             // Still with another shard after the wait: let the call through (fail open)
             // rather than refuse what may well be within the limit.
@@ -102,7 +107,10 @@ pub(super) fn run<'a, H: PolicyHost<'a>>(
                     retry_after_ms,
                     bandwidth,
                 } => return Err(denied(t, host, retry_after_ms, bandwidth)),
-                Verdict::Pending => {}
+                // The budget is still with another shard after the wait and the call goes
+                // through (fail open): it is counted all the same, after the fact, so the
+                // owner's count stays true and the next calls see it.
+                Verdict::Pending => throttler.add(spec, key, count, 0, now),
             }
         }
     }

@@ -96,6 +96,20 @@ impl ShardThrottle {
     }
 }
 
+fn verdict(decision: Decision) -> Verdict {
+    match decision {
+        Decision::Allowed { remaining, total } => Verdict::Allowed { remaining, total },
+        Decision::Denied {
+            retry_after_ms,
+            exhausted,
+        } => Verdict::Denied {
+            retry_after_ms,
+            bandwidth: exhausted == Exhausted::Bytes,
+        },
+        Decision::Pending => Verdict::Pending,
+    }
+}
+
 fn kind(c: &CounterSpec) -> Kind {
     if c.rate {
         Kind::Rate {
@@ -126,17 +140,21 @@ impl Throttler for ShardThrottle {
             }
         };
         self.flush(&mut out);
-        match decision {
-            Decision::Allowed { remaining, total } => Verdict::Allowed { remaining, total },
-            Decision::Denied {
-                retry_after_ms,
-                exhausted,
-            } => Verdict::Denied {
-                retry_after_ms,
-                bandwidth: exhausted == Exhausted::Bytes,
-            },
-            Decision::Pending => Verdict::Pending,
-        }
+        verdict(decision)
+    }
+
+    fn peek_again(&self, c: &CounterSpec, key: &str, now_ms: i64) -> Verdict {
+        let kind = kind(c);
+        let mut out = self.out.borrow_mut();
+        let decision = self.limiter.borrow_mut().peek_again(
+            LimitId(c.id),
+            &kind,
+            key.as_bytes(),
+            now_ms.max(0) as u64,
+            &mut out,
+        );
+        self.flush(&mut out);
+        verdict(decision)
     }
 
     fn add(&self, c: &CounterSpec, key: &str, count: u64, bytes: u64, now_ms: i64) {

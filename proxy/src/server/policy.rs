@@ -40,6 +40,17 @@ use crate::snapshot::Snapshot;
 /// Largest body a policy may buffer (request bodies also obey `max-body-bytes`).
 const POLICY_BODY_LIMIT: u64 = 16 << 20;
 
+/// Out of a `limit-concurrency` line once the request got its slot or was refused (the
+/// next in line is told); not while it waits for slots another shard holds, which keeps
+/// its place.
+fn leave_line<T>(ex: &mut tollgate_policies::exchange::Exchange<'_>, in_line: &mut Option<T>) {
+    if std::mem::take(&mut ex.queue_done) {
+        *in_line = None;
+        ex.queue_ticket = None;
+        ex.queue_expired = false;
+    }
+}
+
 /// How long a request waits in all for rate-limit budget or concurrency slots that
 /// another shard holds (an answer takes microseconds; this bounds a busy shard).
 const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
@@ -175,7 +186,11 @@ async fn run(
                     let left = deadline.saturating_duration_since(now).min(QUEUE_POLL);
                     let gone = monoio::select! {
                         _ = monoio::time::timeout(left, place.turn()) => false,
-                        _ = super::io::peer_closed(c.stream.tcp()) => true,
+                        // Watched only with nothing more read from the client (a
+                        // pipelined request, body bytes): it is then surely gone.
+                        _ = super::io::peer_closed(
+                            c.stream.tcp().filter(|_| c.buf.is_empty())
+                        ) => true,
                     };
                     if gone {
                         // The client hung up while in line: nothing to answer.
@@ -186,11 +201,7 @@ async fn run(
                     }
                 }
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
-                if ex.queue_request.is_none() {
-                    // A slot, or a refusal: out of line (the next in line is told).
-                    in_line = None;
-                    ex.queue_ticket = None;
-                }
+                leave_line(&mut ex, &mut in_line);
                 continue;
             }
             Flow::Budget { resume } => {
@@ -208,10 +219,7 @@ async fn run(
                     ex.waited_for_slot = true;
                 }
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
-                if ex.queue_request.is_none() {
-                    in_line = None;
-                    ex.queue_ticket = None;
-                }
+                leave_line(&mut ex, &mut in_line);
                 continue;
             }
             Flow::Keys { resume } => {

@@ -130,8 +130,7 @@ impl Profiles {
         if let (Some((_, _, _, p)), None) = (shared, settings) {
             return Some(p.clone());
         }
-        let id = self.0.len() as u32 + 1;
-        match profile(id, &url.host, settings, h2) {
+        match profile(crate::upstream::tls::next_id(), &url.host, settings, h2) {
             Ok(p) => {
                 let p = Arc::new(p);
                 self.0.push((url.host.clone(), url.port, h2, p.clone()));

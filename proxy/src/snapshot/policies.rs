@@ -104,17 +104,20 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
         .iter()
         .enumerate()
         .map(|(i, api)| {
-            let doc = api
-                .policy
-                .as_deref()
-                .and_then(|t| load(&format!("apis[{i}].policy"), format!("api/{}", api.id), t));
+            let doc = api.policy.as_deref().and_then(|t| {
+                load(
+                    &format!("apis[{i}].policy"),
+                    format!("api/{}", part(&api.id)),
+                    t,
+                )
+            });
             let ops = api
                 .operations
                 .iter()
                 .enumerate()
                 .map(|(j, op)| {
                     op.policy.as_deref().and_then(|t| {
-                        let owner = format!("operation/{}/{}", api.id, op.id);
+                        let owner = format!("operation/{}/{}", part(&api.id), part(&op.id));
                         load(&format!("apis[{i}].operations[{j}].policy"), owner, t)
                     })
                 })
@@ -130,7 +133,7 @@ pub fn load_sources(loaded: &Loaded) -> Result<Sources, Vec<PolicyError>> {
             p.policy.as_deref().and_then(|t| {
                 load(
                     &format!("products[{i}].policy"),
-                    format!("product/{}", p.id),
+                    format!("product/{}", part(&p.id)),
                     t,
                 )
             })
@@ -319,6 +322,13 @@ fn build(
 
 /// The text and origin of a policy value: inline XML (positions inside gateway.yaml) or
 /// a file (already resolved against the config's folder by the loader).
+/// An id as one part of a document's name: `/` (the separator) and `%` escaped, so
+/// API `a/b` with operation `c` and API `a` with operation `b/c` name different
+/// documents.
+fn part(id: &str) -> String {
+    id.replace('%', "%25").replace('/', "%2F")
+}
+
 fn source(
     loaded: &Loaded,
     key_path: &str,

@@ -47,7 +47,8 @@ impl Dest {
 
 #[derive(Debug)]
 pub struct TlsProfile {
-    /// Unique per profile (1, 2, …); `DYNAMIC` for one-off profiles, never pooled.
+    /// Unique per profile in the process ([`next_id`]); `DYNAMIC` for one-off profiles,
+    /// never pooled.
     pub id: u32,
     pub config: Arc<ClientConfig>,
     /// SNI and the name the certificate must carry.
@@ -56,6 +57,14 @@ pub struct TlsProfile {
 
 /// The id of a profile made on the request path (not pooled).
 pub const DYNAMIC: u32 = u32::MAX;
+
+/// A profile id never used before in this process: pooled connections are keyed by it,
+/// and a reload's profiles (other CA, client certificate, verify) must not pick up
+/// connections made under the old ones.
+pub fn next_id() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Builds the profile of an https backend named `host` with `settings` (`None`: the
 /// defaults). Errors name the file or setting.
