@@ -158,6 +158,12 @@ fn compile(loaded: Loaded) -> Result<(Snapshot, Loaded), String> {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    // Installed first: a SIGHUP (a reload right after a deploy) or SIGTERM that arrives
+    // while the gateway starts is handled once it runs, instead of killing it.
+    let signals = {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+    };
     let choice = match DriverChoice::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -267,7 +273,7 @@ fn run(args: RunArgs) -> ExitCode {
         tollgate::reload::watch(r.clone(), g.reload.watch_interval, baseline);
         r
     });
-    wait_for_signal(&gateway, reloader.as_deref());
+    wait_for_signal(signals, &gateway, reloader.as_deref());
     tollgate::info!("shutting down: draining connections");
     gateway.shutdown();
     gateway.join();
@@ -277,9 +283,13 @@ fn run(args: RunArgs) -> ExitCode {
 
 /// Until SIGTERM or SIGINT; SIGHUP reloads the configuration and the TLS certificate
 /// files.
-fn wait_for_signal(gateway: &runtime::Gateway, reloader: Option<&tollgate::reload::Reloader>) {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
+fn wait_for_signal(
+    signals: std::io::Result<signal_hook::iterator::Signals>,
+    gateway: &runtime::Gateway,
+    reloader: Option<&tollgate::reload::Reloader>,
+) {
+    use signal_hook::consts::SIGHUP;
+    match signals {
         Ok(mut signals) => {
             for signal in signals.forever() {
                 if signal != SIGHUP {
