@@ -14,6 +14,7 @@ mod linger;
 mod listener;
 mod policy;
 mod policy_exchange;
+mod policy_wait;
 mod relay;
 pub(crate) mod request_head;
 mod respond;

@@ -40,25 +40,6 @@ use crate::snapshot::Snapshot;
 /// Largest body a policy may buffer (request bodies also obey `max-body-bytes`).
 const POLICY_BODY_LIMIT: u64 = 16 << 20;
 
-/// Out of a `limit-concurrency` line once the request got its slot or was refused (the
-/// next in line is told); not while it waits for slots another shard holds, which keeps
-/// its place.
-fn leave_line<T>(ex: &mut tollgate_policies::exchange::Exchange<'_>, in_line: &mut Option<T>) {
-    if std::mem::take(&mut ex.queue_done) {
-        *in_line = None;
-        ex.queue_ticket = None;
-        ex.queue_expired = false;
-    }
-}
-
-/// How long a request waits in all for rate-limit budget or concurrency slots that
-/// another shard holds (an answer takes microseconds; this bounds a busy shard).
-const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
-
-/// A request at the head of a `limit-concurrency` line tries again at least this often
-/// (a release on another shard wakes it through the shard's messages; this is the net).
-const QUEUE_POLL: std::time::Duration = std::time::Duration::from_millis(5);
-
 /// Runs `program` for the request. `refused`: the subscription key did not pass, so only
 /// on-error runs (APIM lets it change the 401).
 #[allow(clippy::too_many_arguments)]
@@ -156,8 +137,7 @@ async fn run(
     let mut redirects = 0u32;
     // After a redirect the request path is the Location's, not relative to a base path.
     let mut absolute_path = false;
-    let mut budget_deadline = None;
-    let mut in_line: Option<(crate::limits::queue::Place<'_>, monoio::time::Instant)> = None;
+    let mut waits = super::policy_wait::Waits::default();
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
@@ -166,60 +146,20 @@ async fn run(
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
-            Flow::Budget { resume } if ex.queue_request.is_some() => {
-                // limit-concurrency's queue: wait in the key's line (joined on the first
-                // turn) until told to try again, a slot may have freed elsewhere
-                // (QUEUE_POLL), or the time is up; then run the policy again.
-                let (key, ms, len) = ex.queue_request.take().unwrap_or_default();
-                let now = monoio::time::Instant::now();
-                if in_line.is_none() {
-                    match shard.throttle.queues.join(key, len) {
-                        Some(place) => {
-                            ex.queue_ticket = Some(place.ticket);
-                            let ms = std::time::Duration::from_millis(u64::from(ms));
-                            in_line = Some((place, now + ms));
-                        }
-                        None => ex.queue_expired = true,
-                    }
-                }
-                if let Some((place, deadline)) = &in_line {
-                    let left = deadline.saturating_duration_since(now).min(QUEUE_POLL);
-                    let gone = monoio::select! {
-                        _ = monoio::time::timeout(left, place.turn()) => false,
-                        // Watched only with nothing more read from the client (a
-                        // pipelined request, body bytes): it is then surely gone.
-                        _ = super::io::peer_closed(
-                            c.stream.tcp().filter(|_| c.buf.is_empty())
-                        ) => true,
-                    };
-                    if gone {
+            Flow::Budget { resume } => {
+                if ex.queue_request.is_some() {
+                    // Watched only with nothing more read from the client (a pipelined
+                    // request, body bytes): it is then surely gone.
+                    let client = c.stream.tcp().filter(|_| c.buf.is_empty());
+                    if !waits.in_line(shard, &mut ex, client).await {
                         // The client hung up while in line: nothing to answer.
                         return Next::Close;
                     }
-                    if monoio::time::Instant::now() >= *deadline {
-                        ex.queue_expired = true;
-                    }
+                } else {
+                    waits.for_budget(shard, &mut ex).await;
                 }
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
-                leave_line(&mut ex, &mut in_line);
-                continue;
-            }
-            Flow::Budget { resume } => {
-                // Another shard holds the budget: wait for its answer and run the policy
-                // again, as often as answers come (an answer may be for another key),
-                // for at most BUDGET_WAIT in all; then the policy decides without it.
-                let now = monoio::time::Instant::now();
-                let deadline = *budget_deadline.get_or_insert(now + BUDGET_WAIT);
-                shard
-                    .throttle
-                    .wait_for_budget(deadline.saturating_duration_since(now))
-                    .await;
-                if monoio::time::Instant::now() >= deadline {
-                    ex.waited_for_budget = true;
-                    ex.waited_for_slot = true;
-                }
-                flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
-                leave_line(&mut ex, &mut in_line);
+                waits.after_resume(&mut ex);
                 continue;
             }
             Flow::Keys { resume } => {
