@@ -584,3 +584,29 @@ apis:
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A token whose kid only a later key set holds, arriving before its shard took in the
+/// first keys: the wait for the first keys does not use up the wait for the fetch the
+/// unknown kid needs.
+#[test]
+fn a_new_kid_on_a_shard_still_waiting_for_its_first_keys_is_fetched_and_accepted() {
+    let (a, b) = (rsa("rsa2048-a.pem"), rsa("rsa2048-b.pem"));
+    let idp = Idp::start(&jwks(&[jwk(&a, "a")]));
+    let be = Backend::start(Reply::Normal);
+    idp.set_max_age(Some(3600));
+    let gw = gateway(
+        &be,
+        &idp.openid_url(),
+        "  openid: { min-refresh: 5m, wait: 10s }\n",
+    );
+    // Right after the first fetch (kid a only), before the shards' first look at the key
+    // channel (every 50 ms), the provider adds kid b.
+    let start = Instant::now();
+    while idp.jwks_fetches() == 0 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    idp.set_jwks(&jwks(&[jwk(&a, "a"), jwk(&b, "b")]));
+    let token_b = sign(Alg::RS256, &b, r#"{"kid":"b"}"#, &claims(json!({}))).unwrap();
+    let t = call(&gw, &token_b);
+    assert_eq!(status_of(&t), 200, "{t}\n{}", gw.log_text());
+}

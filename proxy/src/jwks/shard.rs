@@ -82,10 +82,12 @@ impl ShardJwt {
     }
 
     /// Waits until a new key set arrives or `limit` passes; a source that had no keys
-    /// and still has none afterwards is not waited for again.
-    pub async fn wait(&self, url: &str, limit: Duration) {
+    /// and still has none afterwards is not waited for again. True: new keys came (or
+    /// had come already), and the policy runs with them, which may still need another
+    /// fetch (the first keys lack the token's kid); false: the time passed.
+    pub async fn wait(&self, url: &str, limit: Duration) -> bool {
         if self.arrived.replace(false) {
-            return;
+            return true;
         }
         let start = self.version.get();
         let deadline = monoio::time::Instant::now() + limit;
@@ -94,7 +96,7 @@ impl ShardJwt {
             monoio::time::sleep(step).await;
             self.poll();
             if self.version.get() != start {
-                return;
+                return true;
             }
         }
         if let Some(i) = self.index(url) {
@@ -102,6 +104,7 @@ impl ShardJwt {
                 self.gave_up.borrow_mut()[i] = true;
             }
         }
+        false
     }
 
     fn index(&self, url: &str) -> Option<usize> {

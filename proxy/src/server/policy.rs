@@ -138,6 +138,7 @@ async fn run(
     // After a redirect the request path is the Location's, not relative to a base path.
     let mut absolute_path = false;
     let mut waits = super::policy_wait::Waits::default();
+    let mut keys_deadline = None;
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
@@ -166,8 +167,18 @@ async fn run(
                 // validate-jwt lacks keys (first fetch, or an unknown kid): wait for the
                 // control thread, bounded, then decide.
                 let url = ex.awaiting_keys.unwrap_or("");
-                shard.jwt.wait(url, snap.openid.wait).await;
-                ex.waited_for_keys = true;
+                // New keys (or keys taken in while deciding) end a wait early: the
+                // policy runs with them and may wait again (the first keys may lack the
+                // token's kid, which takes a fetch), within `openid.wait` in all.
+                let now = monoio::time::Instant::now();
+                let deadline = *keys_deadline.get_or_insert(now + snap.openid.wait);
+                let came = shard
+                    .jwt
+                    .wait(url, deadline.saturating_duration_since(now))
+                    .await;
+                if !came || monoio::time::Instant::now() >= deadline {
+                    ex.waited_for_keys = true;
+                }
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
