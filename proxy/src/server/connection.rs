@@ -24,6 +24,7 @@ use super::stream::{ClientConn, ClientStream};
 use super::tunnel::{self, Tunnel};
 use super::{linger, Shard, STATUS_PATH};
 use crate::h2::PREFACE;
+use crate::snapshot::Snapshot;
 
 /// Read buffer of a client connection while it reads or serves a request; grows up to
 /// `max-header-bytes` for big heads. Idle connections hold none (see `BufPool`).
@@ -275,12 +276,18 @@ async fn handle(shard: &Shard, c: &mut Client, s: &mut Scratch) -> Next {
             Read::Eof | Read::TimedOut | Read::Failed(_) => return Next::Close,
         }
     };
-    serve_request(shard, c, s, head).await
+    serve_request(shard, &snap, c, s, head).await
 }
 
-async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: RequestHead) -> Next {
-    // This request's configuration, whatever a reload installs meanwhile.
-    let snap = shard.snapshot();
+/// `snap`: this request's configuration (taken once, in `handle`), whatever a reload
+/// installs meanwhile.
+async fn serve_request(
+    shard: &Shard,
+    snap: &Arc<Snapshot>,
+    c: &mut Client,
+    s: &mut Scratch,
+    head: RequestHead,
+) -> Next {
     let has_body = head.framing != BodyFraming::None;
     let method = head.method.get(&c.buf);
     let path = head.path.get(&c.buf);
@@ -316,7 +323,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
                     };
                     let anonymous = Identity::anonymous();
                     return super::policy::serve(
-                        shard, &snap, c, s, &head, route, program, &anonymous, None,
+                        shard, snap, c, s, &head, route, program, &anonymous, None,
                     )
                     .await;
                 }
@@ -350,7 +357,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
             Some(program) => {
                 super::policy::serve(
                     shard,
-                    &snap,
+                    snap,
                     c,
                     s,
                     &head,
@@ -366,7 +373,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
     }
     let product = identity.caller.product;
     if let Some(program) = snap.programs.select(product, route.api.0, route.op.0) {
-        return super::policy::serve(shard, &snap, c, s, &head, route, program, &identity, None)
+        return super::policy::serve(shard, snap, c, s, &head, route, program, &identity, None)
             .await;
     }
     let exchange = Exchange {
@@ -376,7 +383,7 @@ async fn serve_request(shard: &Shard, c: &mut Client, s: &mut Scratch, head: Req
         dest,
         query_cut: identity.query_cut,
     };
-    forward(shard, c, s, exchange).await
+    forward(shard, snap, c, s, exchange).await
 }
 
 /// Answers with a gateway error before anything was forwarded. A request with a body

@@ -17,6 +17,7 @@ use tollgate_core::routing::{RouteMatch, ServiceUrl};
 use crate::http::v1::chunked::{ChunkError, ChunkedScanner};
 use crate::http::v1::request::{BodyFraming, RequestHead};
 use crate::http::v1::response::{parse_response, HeadError, ResponseFraming, ResponseHead};
+use crate::snapshot::Snapshot;
 use crate::upstream::{ConnectError, Dest, Upstream};
 
 use super::connection::{Client, Next};
@@ -67,8 +68,13 @@ impl ReqInfo {
     }
 }
 
-pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange<'_>) -> Next {
-    let snap = shard.snapshot();
+pub async fn forward(
+    shard: &Shard,
+    snap: &Snapshot,
+    c: &mut Client,
+    s: &mut Scratch,
+    x: Exchange<'_>,
+) -> Next {
     let head = x.head;
     let info = ReqInfo::of(head, &c.buf);
     let target = Target {
@@ -95,6 +101,7 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
     }
     let (up, resp) = match exchange(
         shard,
+        snap,
         c,
         s,
         x.dest,
@@ -138,14 +145,16 @@ pub async fn forward(shard: &Shard, c: &mut Client, s: &mut Scratch, x: Exchange
             backend_pending: pending,
         }));
     }
-    send_response_body(shard, c, s, up, &resp, conn, info).await
+    send_response_body(shard, snap, c, s, up, &resp, conn, info).await
 }
 
 /// Sends the response head already in `s.out` together with the part of the body that
 /// arrived with it, relays the rest of the body, and pools the backend connection when
 /// the exchange ended cleanly.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn send_response_body(
     shard: &Shard,
+    snap: &Snapshot,
     c: &mut Client,
     s: &mut Scratch,
     mut up: Upstream,
@@ -153,7 +162,6 @@ pub(super) async fn send_response_body(
     conn: ClientConn,
     info: ReqInfo,
 ) -> Next {
-    let snap = shard.snapshot();
     let until_close = resp.framing == ResponseFraming::UntilClose;
     let mut framing = match resp.framing {
         ResponseFraming::None => Framing::Length(0),
@@ -230,8 +238,10 @@ pub(super) enum Failed {
 /// Sends the request head (and buffered body start) in `s.out` to `addr`, streams the
 /// rest of the body, and reads the backend's final response head into `s.ubuf`.
 /// Retries once on a fresh connection when a pooled one turns out stale (see module docs).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn exchange(
     shard: &Shard,
+    snap: &Snapshot,
     c: &mut Client,
     s: &mut Scratch,
     dest: &Dest,
@@ -239,7 +249,6 @@ pub(super) async fn exchange(
     info: ReqInfo,
     response_timeout: std::time::Duration,
 ) -> Result<(Upstream, ResponseHead), Failed> {
-    let snap = shard.snapshot();
     let whole_request_buffered = body.is_done();
     let mut attempt = 0;
     loop {
@@ -312,7 +321,7 @@ pub(super) async fn exchange(
             }
         }
         s.ubuf.clear();
-        match read_response_head(shard, &mut up, &mut c.stream, s, info, response_timeout).await {
+        match read_response_head(snap, &mut up, &mut c.stream, s, info, response_timeout).await {
             Ok(resp) => return Ok((up, resp)),
             Err(HeadFailure::ClosedEarly) if retry_ok => continue,
             Err(HeadFailure::ClosedEarly) | Err(HeadFailure::Io) => {
@@ -371,14 +380,13 @@ enum HeadFailure {
 /// relaying interim 1xx responses (other than 100, which the gateway answers itself)
 /// to the client on the way.
 async fn read_response_head(
-    shard: &Shard,
+    snap: &Snapshot,
     up: &mut Upstream,
     client: &mut super::stream::ClientStream,
     s: &mut Scratch,
     info: ReqInfo,
     response_timeout: std::time::Duration,
 ) -> Result<ResponseHead, HeadFailure> {
-    let snap = shard.snapshot();
     let max = snap.limits.max_header_bytes;
     let deadline = monoio::time::Instant::now() + response_timeout;
     let mut got_bytes = false;

@@ -138,7 +138,6 @@ async fn run(
     // After a redirect the request path is the Location's, not relative to a base path.
     let mut absolute_path = false;
     let mut waits = super::policy_wait::Waits::default();
-    let mut keys_deadline = None;
     loop {
         let (resume, settings) = match flow {
             Flow::Respond => break,
@@ -164,21 +163,7 @@ async fn run(
                 continue;
             }
             Flow::Keys { resume } => {
-                // validate-jwt lacks keys (first fetch, or an unknown kid): wait for the
-                // control thread, bounded, then decide.
-                let url = ex.awaiting_keys.unwrap_or("");
-                // New keys (or keys taken in while deciding) end a wait early: the
-                // policy runs with them and may wait again (the first keys may lack the
-                // token's kid, which takes a fetch), within `openid.wait` in all.
-                let now = monoio::time::Instant::now();
-                let deadline = *keys_deadline.get_or_insert(now + snap.openid.wait);
-                let came = shard
-                    .jwt
-                    .wait(url, deadline.saturating_duration_since(now))
-                    .await;
-                if !came || monoio::time::Instant::now() >= deadline {
-                    ex.waited_for_keys = true;
-                }
+                waits.for_keys(shard, &mut ex, snap.openid.wait).await;
                 flow = pipeline::resume(program, resume, &mut ex, &mut scratch);
                 continue;
             }
@@ -250,7 +235,18 @@ async fn run(
         } else if take_buffered_body(&mut body, &mut c.buf, &mut s.out).is_err() {
             return reject(c, s, GatewayError::BadRequest("invalid chunked body")).await;
         }
-        match exchange(shard, c, s, &target.1, &mut body, info, settings.timeout).await {
+        match exchange(
+            shard,
+            snap,
+            c,
+            s,
+            &target.1,
+            &mut body,
+            info,
+            settings.timeout,
+        )
+        .await
+        {
             Ok((up, resp)) => {
                 body_sent |= streams_client_body;
                 let mut headers = HeaderList::new(arena);
@@ -391,7 +387,7 @@ async fn run(
             c.linger = !body_sent;
             s.out.clear();
             write_response_head(&mut s.out, r, conn, None);
-            send_response_body(shard, c, s, up, &resp_head, conn, info).await
+            send_response_body(shard, snap, c, s, up, &resp_head, conn, info).await
         }
         // A response the gateway holds in full; a backend body is dropped with its connection.
         _ => respond(c, s, &ex, info, !body_sent).await,

@@ -1,7 +1,8 @@
-//! Where a running policy waits on the shard's limiter: for rate-limit budget or
-//! concurrency slots another shard holds (at most [`BUDGET_WAIT`] in all, the policy
-//! running again at each answer), and in a `limit-concurrency` line (Tollgate's
-//! `queue-timeout`, `crate::limits::queue`). One [`Waits`] per request.
+//! Where a running policy waits on its shard: for rate-limit budget or concurrency slots
+//! another shard holds (at most [`BUDGET_WAIT`] in all, the policy running again at each
+//! answer), in a `limit-concurrency` line (Tollgate's `queue-timeout`,
+//! `crate::limits::queue`), and for validate-jwt's keys (at most `gateway.openid.wait`
+//! in all). One [`Waits`] per request.
 
 use std::time::Duration;
 
@@ -19,10 +20,11 @@ const BUDGET_WAIT: Duration = Duration::from_millis(20);
 /// (a release on another shard wakes it through the shard's messages; this is the net).
 const QUEUE_POLL: Duration = Duration::from_millis(5);
 
-/// A request's waits so far: when its budget wait ends, and its place in a line.
+/// A request's waits so far: when its budget and key waits end, and its place in a line.
 #[derive(Default)]
 pub(super) struct Waits<'q> {
     budget_deadline: Option<Instant>,
+    keys_deadline: Option<Instant>,
     in_line: Option<(Place<'q>, Instant)>,
 }
 
@@ -39,6 +41,23 @@ impl<'q> Waits<'q> {
         if Instant::now() >= deadline {
             ex.waited_for_budget = true;
             ex.waited_for_slot = true;
+        }
+    }
+
+    /// validate-jwt lacks keys (first fetch, or an unknown kid): waits for the control
+    /// thread. New keys (or keys taken in while deciding) end a wait early and the
+    /// policy runs with them, and may wait again (the first keys may lack the token's
+    /// kid, which takes a fetch), within `limit` in all; a wait that times out is final.
+    pub async fn for_keys(&mut self, shard: &Shard, ex: &mut Exchange<'_>, limit: Duration) {
+        let url = ex.awaiting_keys.unwrap_or("");
+        let now = Instant::now();
+        let deadline = *self.keys_deadline.get_or_insert(now + limit);
+        let came = shard
+            .jwt
+            .wait(url, deadline.saturating_duration_since(now))
+            .await;
+        if !came || Instant::now() >= deadline {
+            ex.waited_for_keys = true;
         }
     }
 
