@@ -227,55 +227,35 @@ impl Compiler {
     }
 }
 
-/// Where a policy element is written (name, file, line, column), hashed: the identity of
-/// its per-shard state (verified tokens, counters), the same in every program it is
-/// merged into.
-pub(crate) fn origin_hash(el: &MergedElement) -> u64 {
+/// FNV-1a over `parts`, each ended by 0xff (so `["ab", "c"]` and `["a", "bc"]` differ).
+fn fnv(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
+    for part in parts {
+        for b in part.iter().chain(&[0xff]) {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x100_0000_01b3);
         }
-    };
-    eat(el.name.as_bytes());
-    eat(el.file.as_bytes());
-    eat(&el.loc.line.to_le_bytes());
-    eat(&el.loc.col.to_le_bytes());
+    }
     h
 }
 
 /// Where a policy element is written and everything it says (attributes, children,
 /// named values already resolved), hashed: the identity of state that must not outlive
 /// an edit of the policy, such as validate-jwt's verified tokens (a reload that changes
-/// an audience must not accept a token verified under the old one).
+/// an audience must not accept a token verified under the old one). The same in every
+/// program the element is merged into.
 pub(crate) fn content_hash(el: &MergedElement) -> u64 {
-    let mut h = origin_hash(el);
-    for b in format!("{el:?}").bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100_0000_01b3);
-    }
-    h
+    fnv(&[format!("{el:?}").as_bytes()])
 }
 
 /// A per-subscription counter's identity: the policy's name and the named document
 /// (`product/ID`, `api/ID`, `operation/API/OP`, `fragment/ID`) it is written in, which
-/// holds at most one of each (APIM). Unlike [`origin_hash`] it does not move when lines
-/// do, so a reload that keeps the policy keeps its counts.
+/// holds at most one of each (APIM), and `parts` (an `<api>`/`<operation>` child). It
+/// does not move when lines do, so a reload that keeps the policy keeps its counts.
 pub(crate) fn owner_hash(el: &MergedElement, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes.iter().chain(&[0xff]) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
-    };
-    eat(el.name.as_bytes());
-    eat(el.owner.as_bytes());
-    for p in parts {
-        eat(p.as_bytes());
-    }
-    h
+    let mut all: Vec<&[u8]> = vec![el.name.as_bytes(), el.owner.as_bytes()];
+    all.extend(parts.iter().map(|p| p.as_bytes()));
+    fnv(&all)
 }
 
 /// Counts siblings for LastError.Path (`choose[1]/when[2]`).
