@@ -13,7 +13,6 @@
 //! a reload that changes one says so and keeps the running value.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,9 +32,6 @@ pub struct Reloader {
     file: PathBuf,
     installer: Installer,
     running: Mutex<Running>,
-    /// Reloads applied and refused so far (`tollgate_config_reloads_total`).
-    pub successes: AtomicU64,
-    pub failures: AtomicU64,
 }
 
 struct Running {
@@ -64,8 +60,6 @@ impl Reloader {
                 snapshot,
                 files: files(loaded),
             }),
-            successes: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
         }
     }
 
@@ -83,16 +77,6 @@ impl Reloader {
     /// Loads, compiles and checks the configuration again and hands it to every shard.
     /// Err: the full error report; the running configuration stays.
     pub fn reload(&self) -> Result<Deferred, String> {
-        let result = self.try_reload();
-        let counter = match result {
-            Ok(_) => &self.successes,
-            Err(_) => &self.failures,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        result
-    }
-
-    fn try_reload(&self) -> Result<Deferred, String> {
         // One reload at a time, from reading the files to installing: a SIGHUP and a
         // file change at once must not install the older read last.
         let mut running = self.lock();

@@ -76,7 +76,8 @@ impl SlotQueues {
     }
 
     /// Requests waiting, over all keys.
-    pub fn waiting(&self) -> usize {
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
         self.lines.borrow().values().map(VecDeque::len).sum()
     }
 
