@@ -315,18 +315,24 @@ fn hostile_tokens_are_refused_with_the_configured_answer() {
     );
 }
 
-#[test]
-fn rotated_keys_are_picked_up_without_a_failed_request() {
+/// Keys a and b, a provider serving only kid a with a long max-age (only an unknown kid
+/// can make the gateway fetch again soon), and a gateway trusting it.
+fn rotation() -> (SigningKey, SigningKey, Idp, Backend, Gateway) {
     let (a, b) = (rsa("rsa2048-a.pem"), rsa("rsa2048-b.pem"));
     let idp = Idp::start(&jwks(&[jwk(&a, "a")]));
     let be = Backend::start(Reply::Normal);
-    // A long max-age: only the unknown kid can make the gateway fetch again soon.
     idp.set_max_age(Some(3600));
     let gw = gateway(
         &be,
         &idp.openid_url(),
         "  openid: { min-refresh: 5m, wait: 10s }\n",
     );
+    (a, b, idp, be, gw)
+}
+
+#[test]
+fn rotated_keys_are_picked_up_without_a_failed_request() {
+    let (a, b, idp, _be, gw) = rotation();
     let token_a = sign(Alg::RS256, &a, r#"{"kid":"a"}"#, &claims(json!({}))).unwrap();
     let token_b = sign(Alg::RS256, &b, r#"{"kid":"b"}"#, &claims(json!({}))).unwrap();
     for _ in 0..4 {
@@ -590,15 +596,7 @@ apis:
 /// unknown kid needs.
 #[test]
 fn a_new_kid_on_a_shard_still_waiting_for_its_first_keys_is_fetched_and_accepted() {
-    let (a, b) = (rsa("rsa2048-a.pem"), rsa("rsa2048-b.pem"));
-    let idp = Idp::start(&jwks(&[jwk(&a, "a")]));
-    let be = Backend::start(Reply::Normal);
-    idp.set_max_age(Some(3600));
-    let gw = gateway(
-        &be,
-        &idp.openid_url(),
-        "  openid: { min-refresh: 5m, wait: 10s }\n",
-    );
+    let (a, b, idp, _be, gw) = rotation();
     // Right after the first fetch (kid a only), before the shards' first look at the key
     // channel (every 50 ms), the provider adds kid b.
     let start = Instant::now();
